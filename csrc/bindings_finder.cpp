@@ -1,0 +1,5 @@
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+void bind_finder(py::module_ &) {}

@@ -1,0 +1,37 @@
+"""The ``pyclr`` command: ``pyclr schedule``, ``pyclr analyze``, ``pyclr demo``.
+
+Each subcommand lives in its own module exposing ``add_parser(subparsers)`` and
+``run(args) -> int``. Bad arguments print the same message as the Python API and exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+__all__ = ["main"]
+
+_SUBCOMMANDS = ("schedule", "analyze", "demo")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pyclr", description="Cyclical learning rates and LR range tests.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in _SUBCOMMANDS:
+        importlib.import_module(f"pyclr.cli.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    module = importlib.import_module(f"pyclr.cli.{args.command}")
+    try:
+        return int(module.run(args) or 0)
+    except (ValueError, TypeError) as exc:
+        print(f"pyclr {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

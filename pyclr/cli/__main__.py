@@ -1,0 +1,5 @@
+import sys
+
+from pyclr.cli import main
+
+sys.exit(main())

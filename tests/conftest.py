@@ -1,0 +1,43 @@
+"""Shared fixtures: run kernel tests on every backend that can be loaded."""
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import pytest
+from hypothesis import settings
+
+from pyclr import _backend
+
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def available_backends() -> list[str]:
+    names = []
+    for name in _backend.BACKENDS:
+        if name == "numba" and importlib.util.find_spec("numba") is None:
+            continue
+        try:
+            _backend.load(name)
+        except ImportError:
+            continue
+        names.append(name)
+    return names
+
+
+BACKENDS = available_backends()
+
+
+@pytest.fixture(params=BACKENDS)
+def kernels(request):
+    """The kernel module of each available backend in turn."""
+    return _backend.load(request.param)
+
+
+@pytest.fixture(params=BACKENDS)
+def use_backend(request, monkeypatch):
+    """Route the public API through each available backend in turn; yields its name."""
+    monkeypatch.setattr(_backend, "_active", (request.param, _backend.load(request.param)))
+    yield request.param
