@@ -1,0 +1,39 @@
+"""Restart boundaries by exact integer arithmetic.
+
+torch's and timm's closed forms take ``int(log(...))`` of a float and land in the wrong
+cycle at exact boundaries (step 121 with T_0=1, T_mult=3). Here cycle ``i`` has the integer
+length ``max(1, round(T_0 * T_mult**i))`` (exactly ``T_0 * T_mult**i`` for integer T_mult)
+and restarts are their cumulative sums.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["cycle_starts"]
+
+
+def cycle_lengths(first: int, factor: float, count: int) -> np.ndarray:
+    if float(factor).is_integer() and factor >= 1:
+        lengths = [first]
+        for _ in range(count - 1):  # exact Python-int arithmetic; the count is logarithmic here
+            lengths.append(min(lengths[-1] * int(factor), 2**62))
+        return np.array(lengths, dtype=np.int64)
+    raw = first * np.power(float(factor), np.arange(count, dtype=np.float64))
+    return np.maximum(1, np.rint(np.minimum(raw, 2.0**62))).astype(np.int64)
+
+
+def cycle_starts(first: int, factor: float, stop: int, limit: int | None = None) -> np.ndarray:
+    """Start steps of cycles 0, 1, ... up to the first cycle starting at or after ``stop``.
+
+    Returns an int64 array ``s`` with ``s[0] = 0`` and cycle ``i`` covering ``[s[i], s[i+1])``;
+    its last entry is >= ``stop`` (or the end of cycle ``limit - 1``). When cycles shrink to
+    length 1 the remaining restarts are every step; callers treat that tail as a period-1 block.
+    """
+    count = 16
+    while True:
+        n = count if limit is None else min(count, limit)
+        lengths = cycle_lengths(first, factor, n)
+        starts = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+        if starts[-1] >= stop or n == limit or (factor < 1 and lengths[-1] == 1):
+            return starts
+        count *= 2

@@ -1,0 +1,219 @@
+"""The Schedule base class: an immutable, picklable, JSON-serialisable policy spec.
+
+Step convention: element ``t`` of ``values(n)`` is the learning rate used by optimizer
+step ``t`` (0-based). For every torch scheduler pyclr mirrors, ``values(n)[t]`` equals
+``optimizer.param_groups[g]["lr"]`` after the scheduler was built and ``scheduler.step()``
+was called ``t`` times.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .. import _validate as v
+from ._program import Program
+
+__all__ = ["Schedule"]
+
+_MAX_STEP = 2**53  # steps stay exact in float64 arithmetic
+_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+_REGISTRY: dict[str, type["Schedule"]] = {}
+
+
+def _check_window(n: Any, start: Any) -> tuple[int, int]:
+    n = v.int_at_least("n", n, 0)
+    start = v.int_at_least("start", start, 0)
+    if start + n > _MAX_STEP:
+        raise ValueError(f"Expected start + n <= 2**53, but got start={start}, n={n}")
+    return n, start
+
+
+def _check_threads(threads: Any) -> int:
+    if threads is None:
+        return 1
+    if isinstance(threads, str) and threads == "auto":
+        return os.cpu_count() or 1
+    return v.int_at_least("threads", threads, 1)
+
+
+def _prepare_out(out: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"Expected dtype float64 or float32, but got {dtype!r}") from exc
+    if dtype not in _DTYPES:
+        raise TypeError(f"Expected dtype float64 or float32, but got {dtype}")
+    if out is None:
+        try:
+            return np.empty(shape, dtype=dtype)
+        except (MemoryError, ValueError) as exc:
+            raise ValueError(f"Cannot allocate an array of shape {shape} and dtype {dtype} (n too large): {exc}") from None
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"Expected a numpy.ndarray for out, but got {type(out).__name__}")
+    if out.dtype not in _DTYPES:
+        raise TypeError(f"Expected out of dtype float64 or float32, but got {out.dtype}")
+    if out.shape != shape:
+        raise ValueError(f"Expected out of shape {shape}, but got {out.shape}")
+    if not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError("Expected a C-contiguous, writeable out array, but got one that is not")
+    return out
+
+
+def _to_jsonable(value: Any) -> Any:
+    if isinstance(value, Schedule):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return [_to_jsonable(x) for x in value]
+    if callable(value):
+        raise TypeError(
+            f"Cannot serialise the callable {value!r}: use a pyclr.Scale spec instead of a function to save this schedule"
+        )
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return value
+
+
+class Schedule:
+    """Base class of every policy. Subclasses are frozen dataclasses registered by ``policy``.
+
+    Subclasses implement ``_program(start, stop, channel)`` returning the :class:`Program`
+    of the window ``[start, stop)`` for ``channel`` ``"lr"`` or ``"momentum"``.
+    """
+
+    policy: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.policy:
+            _REGISTRY[cls.policy] = cls
+
+    # --------------------------------------------------------------- to override
+    def _program(self, start: int, stop: int, channel: str) -> Program:
+        raise NotImplementedError
+
+    @property
+    def has_momentum(self) -> bool:
+        """Whether :meth:`momentum` returns a channel (it is never applied unless asked for)."""
+        return False
+
+    @property
+    def groups(self) -> int | None:
+        """Number of parameter groups for per-group schedules, ``None`` for a single schedule."""
+        return None
+
+    #: Length of a finite schedule (values past it hold the final value), ``None`` if unbounded.
+    total_steps: int | None = None
+
+    # --------------------------------------------------------------- evaluation
+    def _fill(self, channel: str, n: Any, start: Any, dtype: Any, out: Any, threads: Any) -> np.ndarray:
+        n, start = _check_window(n, start)
+        threads = _check_threads(threads)
+        groups = self.groups
+        shape = (n,) if groups is None else (groups, n)
+        out = _prepare_out(out, shape, dtype)
+        self._run(channel, out, start, threads)
+        return out
+
+    def _run(self, channel: str, out: np.ndarray, start: int, threads: int) -> None:
+        self._program(start, start + out.shape[-1], channel).run(out, start, threads)
+
+    def values(self, n: int, *, start: int = 0, dtype: Any = np.float64, out: np.ndarray | None = None,
+               threads: int | str | None = None) -> np.ndarray:
+        """Learning rates of optimizer steps ``start .. start + n - 1``.
+
+        Element ``t`` is the LR used by optimizer step ``start + t`` (0-based): for a mirrored
+        torch scheduler, the group LR after construction and ``start + t`` calls to ``step()``.
+
+        Parameters
+        ----------
+        n : int
+            Number of steps (>= 0).
+        start : int
+            First step of the window (>= 0); ``values(n, start=k)`` equals ``values(k + n)[k:]``.
+        dtype : float64 or float32
+            Output dtype (values are computed in float64).
+        out : ndarray, optional
+            C-contiguous array of shape ``(n,)`` (or ``(groups, n)``) and the requested dtype to fill.
+        threads : int or "auto", optional
+            Split the window over this many threads (the kernels release the GIL).
+
+        Returns
+        -------
+        ndarray of shape ``(n,)``, or ``(groups, n)`` for per-group schedules.
+        """
+        return self._fill("lr", n, start, dtype, out, threads)
+
+    def momentum(self, n: int, *, start: int = 0, dtype: Any = np.float64, out: np.ndarray | None = None,
+                 threads: int | str | None = None) -> np.ndarray | None:
+        """Momentum (SGD ``momentum`` or Adam ``betas[0]``) of steps ``start .. start + n - 1``.
+
+        Same step convention and arguments as :meth:`values`; ``None`` when the policy
+        carries no momentum channel.
+        """
+        if not self.has_momentum:
+            _check_window(n, start)
+            return None
+        return self._fill("momentum", n, start, dtype, out, threads)
+
+    def at(self, t: int) -> float | tuple[float, ...]:
+        """The LR of step ``t`` (a tuple per group for per-group schedules)."""
+        row = self.values(1, start=t)
+        return float(row[0]) if row.ndim == 1 else tuple(float(x) for x in row[:, 0])
+
+    # --------------------------------------------------------------- serialisation
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe description; ``Schedule.from_dict(s.to_dict()) == s``."""
+        fields = {f.name: _to_jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        return {"policy": self.policy, **fields}
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> "Schedule":
+        """Rebuild a schedule from :meth:`to_dict` output (validated like any construction)."""
+        if not isinstance(data, dict) or "policy" not in data:
+            raise ValueError(f"Expected a dict with a 'policy' key, but got {data!r}")
+        data = dict(data)
+        name = data.pop("policy")
+        if name not in _REGISTRY:
+            raise ValueError(f"Expected policy in {sorted(_REGISTRY)}, but got {name!r}")
+        cls = _REGISTRY[name]
+        return cls._from_fields(data)
+
+    @classmethod
+    def _from_fields(cls, data: dict[str, Any]) -> "Schedule":
+        names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"Unknown parameters for policy {cls.policy!r}: {sorted(unknown)}")
+        return cls(**{k: _from_jsonable(val) for k, val in data.items()})
+
+    def describe(self, n: int) -> dict[str, Any]:
+        """Summary of the first ``n`` steps: first, last, min, max and, where defined, cycles."""
+        vals = self.values(n)
+        info: dict[str, Any] = {"steps": n}
+        if n:
+            info.update(first=vals[..., 0].tolist(), last=vals[..., -1].tolist(),
+                        min=vals.min(axis=-1).tolist(), max=vals.max(axis=-1).tolist())
+        cycles = self.cycles_in(n)
+        if cycles is not None:
+            info["cycles"] = cycles
+        return info
+
+    def cycles_in(self, n: int) -> float | None:
+        """Number of cycles (possibly fractional) within the first ``n`` steps, where the policy has cycles."""
+        return None
+
+
+def _from_jsonable(value: Any) -> Any:
+    if isinstance(value, dict) and "policy" in value:
+        return Schedule.from_dict(value)
+    if isinstance(value, dict) and "scale" in value:
+        from .scale import Scale
+
+        return Scale.from_dict(value)
+    if isinstance(value, list):
+        return tuple(_from_jsonable(x) for x in value)
+    return value
+
