@@ -62,6 +62,11 @@ void pow_block(double *f, std::int64_t m, double z0, double q, double k) {
         for (std::int64_t i = 0; i < m; ++i) f[i] *= f[i];
     } else if (k == 0.5) {
         for (std::int64_t i = 0; i < m; ++i) f[i] = std::sqrt(f[i]);
+    } else if (k == std::floor(k) && k <= 16.0) {  // small integer powers by repeated multiplication
+        alignas(64) double z[kBlock];
+        std::copy(f, f + m, z);
+        for (int r = 1; r < static_cast<int>(k); ++r)
+            for (std::int64_t i = 0; i < m; ++i) f[i] *= z[i];
     } else {
         for (std::int64_t i = 0; i < m; ++i) f[i] = std::pow(f[i], k);
     }

@@ -1,1 +1,148 @@
-__all__: list[str] = []
+"""numba versions of the schedule kernels (same names, arguments and meaning as ``pyclr._core``).
+
+The algorithm mirrors csrc/schedule.cpp: blocks of 512 steps whose cos/exp values are
+seeded once per lane and advanced by rotations/multiplications, so the inner loops are
+multiply-adds that LLVM vectorises. See ``pyclr/_reference/schedule.py`` for the definition.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+__all__ = ["LINEAR", "COS", "POW", "fill_segments", "fill_cycles"]
+
+LINEAR, COS, POW = 0, 1, 2
+_BLOCK = 512
+_LANES = 8
+_OPTS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+
+
+@njit(**_OPTS)
+def _scalar(x, a, b, shape, e, u, w, p, q, k):
+    z = p + q * x
+    if shape == COS:
+        f = math.cos(z)
+    elif shape == POW:
+        f = max(z, 0.0) ** k
+    else:
+        f = z
+    env = math.exp(e * x) if e != 0.0 else 1.0
+    return a + b * env * (u + w * f)
+
+
+@njit(**_OPTS)
+def _fill_piece(out, lo, count, x0, a, b, shape, e, u, w, p, q, k):
+    if count <= 0:
+        return
+    if shape == LINEAR and e == 0.0:
+        c0 = a + b * (u + w * (p + q * x0))
+        c1 = b * w * q
+        for i in range(count):
+            out[lo + i] = c0 + c1 * i
+        return
+    if count < 4 * _LANES:
+        for i in range(count):
+            out[lo + i] = _scalar(x0 + i, a, b, shape, e, u, w, p, q, k)
+        return
+    f = np.empty(_BLOCK)
+    g = np.empty(_BLOCK)
+    c = np.empty(_LANES)
+    s = np.empty(_LANES)
+    cq, sq = math.cos(q), math.sin(q)
+    cl, sl = math.cos(_LANES * q), math.sin(_LANES * q)
+    eq, el = math.exp(e), math.exp(_LANES * e)
+    for blk in range(0, count, _BLOCK):
+        m = min(_BLOCK, count - blk)
+        x = x0 + blk
+        if shape == COS:
+            c[0] = math.cos(p + q * x)
+            s[0] = math.sin(p + q * x)
+            for l in range(1, _LANES):
+                c[l] = c[l - 1] * cq - s[l - 1] * sq
+                s[l] = s[l - 1] * cq + c[l - 1] * sq
+            for r in range(0, m, _LANES):
+                for l in range(_LANES):
+                    f[r + l] = c[l]
+                for l in range(_LANES):
+                    nc = c[l] * cl - s[l] * sl
+                    s[l] = s[l] * cl + c[l] * sl
+                    c[l] = nc
+        elif shape == POW:
+            z0 = p + q * x
+            for i in range(m):
+                f[i] = max(z0 + q * i, 0.0)
+            if k == 2.0:
+                for i in range(m):
+                    f[i] = f[i] * f[i]
+            elif k == 0.5:
+                for i in range(m):
+                    f[i] = math.sqrt(f[i])
+            elif k == math.floor(k) and k <= 16.0:  # small integer powers by repeated multiplication
+                z = f[:m].copy()
+                for _ in range(1, int(k)):
+                    for i in range(m):
+                        f[i] *= z[i]
+            elif k != 1.0:
+                for i in range(m):
+                    f[i] = f[i] ** k
+        else:
+            for i in range(m):
+                f[i] = p + q * (x + i)
+        if e != 0.0:
+            c[0] = math.exp(e * x)
+            for l in range(1, _LANES):
+                c[l] = c[l - 1] * eq
+            for r in range(0, m, _LANES):
+                for l in range(_LANES):
+                    g[r + l] = c[l]
+                for l in range(_LANES):
+                    c[l] *= el
+            for i in range(m):
+                out[lo + blk + i] = a + b * g[i] * (u + w * f[i])
+        else:
+            base = a + b * u
+            amp = b * w
+            for i in range(m):
+                out[lo + blk + i] = base + amp * f[i]
+
+
+@njit(**_OPTS)
+def fill_segments(out, start, seg_int, seg_flt):
+    n = out.shape[0]
+    for s in range(seg_int.shape[0]):
+        lo = max(seg_int[s, 0], start)
+        hi = min(seg_int[s, 1], start + n)
+        if lo >= hi:
+            continue
+        sf = seg_flt[s]
+        _fill_piece(out, lo - start, hi - lo, float(lo) - sf[0], sf[1], sf[2],
+                    seg_int[s, 2], sf[3], sf[4], sf[5], sf[6], sf[7], sf[8])
+
+
+@njit(**_OPTS)
+def fill_cycles(out, start, begin, end, origin, period, j0, cyc, tpl_int, tpl_flt):
+    n = out.shape[0]
+    lo_t = max(begin, start)
+    hi_t = min(end, start + n)
+    npieces = tpl_int.shape[0]
+    if lo_t >= hi_t or cyc.shape[0] == 0 or npieces == 0:
+        return
+    first = int(math.floor((lo_t - origin) / period)) - 1
+    last = int(math.floor((hi_t - origin) / period)) + 1
+    for j in range(max(first, j0), min(last, j0 + cyc.shape[0] - 1) + 1):
+        oj = origin + j * period
+        onext = origin + (j + 1) * period
+        a = cyc[j - j0, 0]
+        b = cyc[j - j0, 1]
+        for i in range(npieces):
+            t0 = int(math.ceil(oj + tpl_flt[i, 0]))
+            t1 = int(math.ceil(oj + tpl_flt[i + 1, 0])) if i + 1 < npieces else int(math.ceil(onext))
+            t0 = max(t0, lo_t)
+            t1 = min(t1, hi_t)
+            if t0 >= t1:
+                continue
+            pf = tpl_flt[i]
+            _fill_piece(out, t0 - start, t1 - t0, float(t0) - oj, a, b,
+                        tpl_int[i], pf[1], pf[2], pf[3], pf[4], pf[5], pf[6])
