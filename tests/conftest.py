@@ -5,12 +5,14 @@ import importlib.util
 import os
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 from pyclr import _backend
 
-settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
-settings.register_profile("dev", max_examples=30, deadline=None)
+# The backend fixtures are deliberately shared by all examples of a test (they only pick a module).
+_shared = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+settings.register_profile("ci", max_examples=60, derandomize=True, **_shared)
+settings.register_profile("dev", max_examples=30, **_shared)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
