@@ -1,0 +1,597 @@
+"""The LR range test for torch models: ``range_test`` and ``RangeTestResult``."""
+from __future__ import annotations
+
+import contextlib
+import csv
+import math
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Iterator
+
+import numpy as np
+import torch
+
+from pyclr._validate import boolean, choice, in_range, int_at_least, positive
+from pyclr.torch._snapshot import Snapshot
+
+__all__ = ["range_test", "RangeTestResult"]
+
+
+@dataclass
+class RangeTestResult:
+    """What :func:`range_test` returns: one point per successful optimizer step.
+
+    Attributes
+    ----------
+    lrs : numpy.ndarray
+        The LR of param group 0 used by each logged optimizer step.
+    losses : numpy.ndarray
+        The loss that step produced: the training loss of its batch (the mean
+        over accumulated micro-batches, averaged over ranks under DDP), or, with
+        ``val_loader``, the validation loss measured right after the step.
+    smoothed : numpy.ndarray
+        The online bias-corrected causal EMA of ``losses`` used for the stop rule.
+    steps : numpy.ndarray
+        Index of the LR point (0 .. num_iter-1) of each logged loss.
+    train_losses : numpy.ndarray or None
+        With ``val_loader``: the training losses of the same steps.
+    stop_reason : str
+        ``"num_iter"`` (ran to the end), ``"diverged"`` (smoothed loss above
+        ``diverge_th`` times its best), ``"non-finite loss"`` (NaN/inf, logged
+        as the last point), or ``"skipped steps"`` (AMP kept skipping).
+    skipped_steps : int
+        Optimizer steps skipped by the AMP GradScaler (not logged).
+    group_ratios : tuple of float
+        LR of each param group relative to group 0 (kept during the test).
+    start_lr, end_lr, num_iter, step_mode :
+        The sweep that was asked for.
+    """
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    steps: np.ndarray
+    train_losses: np.ndarray | None = None
+    stop_reason: str = "num_iter"
+    skipped_steps: int = 0
+    group_ratios: tuple = (1.0,)
+    start_lr: float = float("nan")
+    end_lr: float = float("nan")
+    num_iter: int = 0
+    step_mode: str = "exp"
+    _analysis: Any = field(default=None, repr=False, compare=False)
+
+    def __len__(self) -> int:
+        return len(self.lrs)
+
+    def analyze(self, **kwargs: Any):
+        """``pyclr.analyze(self.lrs, self.losses, **kwargs)``: bounds, verdict and reasons.
+
+        Examples
+        --------
+        >>> a = result.analyze()                        # doctest: +SKIP
+        >>> a.base_lr, a.max_lr, a.verdict, a.reasons   # doctest: +SKIP
+        """
+        import pyclr
+
+        analysis = pyclr.analyze(self.lrs, self.losses, **kwargs)
+        if not kwargs:
+            self._analysis = analysis
+        return analysis
+
+    def to_schedule(self, *args: Any, **kwargs: Any):
+        """A cyclical schedule from the analysed bounds: ``self.analyze().to_schedule(...)``."""
+        analysis = self._analysis if self._analysis is not None else self.analyze()
+        return analysis.to_schedule(*args, **kwargs)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write a CSV with columns ``lr,loss,step,smoothed_loss`` (and ``train_loss``).
+
+        ``pyclr.load_log(path)`` and ``pyclr analyze PATH`` read it back. Values
+        are written with ``repr`` precision, so they round-trip exactly.
+        """
+        header = ["lr", "loss", "step", "smoothed_loss"]
+        if self.train_losses is not None:
+            header.append("train_loss")
+        with open(path, "w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            for i in range(len(self.lrs)):
+                row = [repr(float(self.lrs[i])), repr(float(self.losses[i])), int(self.steps[i]),
+                       repr(float(self.smoothed[i]))]
+                if self.train_losses is not None:
+                    row.append(repr(float(self.train_losses[i])))
+                writer.writerow(row)
+
+    def to_dict(self) -> dict:
+        """JSON-safe: lists of floats and the run's settings."""
+        out = {
+            "lrs": self.lrs.tolist(), "losses": self.losses.tolist(), "smoothed": self.smoothed.tolist(),
+            "steps": self.steps.tolist(), "stop_reason": self.stop_reason, "skipped_steps": self.skipped_steps,
+            "group_ratios": list(self.group_ratios), "start_lr": self.start_lr, "end_lr": self.end_lr,
+            "num_iter": self.num_iter, "step_mode": self.step_mode,
+        }
+        if self.train_losses is not None:
+            out["train_losses"] = self.train_losses.tolist()
+        return out
+
+
+# ---------------------------------------------------------------------------------
+def _default_batch_fn(batch: Any) -> tuple[Any, Any]:
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        return batch[0], batch[1]
+    if isinstance(batch, dict):
+        for xk, yk in (("input", "target"), ("inputs", "targets"), ("x", "y"), ("image", "label")):
+            if xk in batch and yk in batch:
+                return batch[xk], batch[yk]
+    raise ValueError(
+        f"range_test cannot split a batch of type {type(batch).__name__}"
+        + (f" with {len(batch)} elements" if isinstance(batch, (tuple, list)) else "")
+        + " into (inputs, targets); pass batch_fn=lambda batch: (inputs, targets)"
+    )
+
+
+def _to_device(value: Any, device: torch.device | None) -> Any:
+    if device is None:
+        return value
+    if isinstance(value, torch.Tensor):
+        return value.to(device, non_blocking=True)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_to_device(v, device) for v in value)
+    if isinstance(value, dict):
+        return {k: _to_device(v, device) for k, v in value.items()}
+    return value
+
+
+def _cycle(loader: Iterable, name: str) -> Iterator:
+    """Batches from ``loader`` for ever: a loader shorter than the test starts over."""
+    while True:
+        empty = True
+        for batch in loader:
+            empty = False
+            yield batch
+        if empty:
+            raise ValueError(f"range_test: {name} is empty (it yielded no batches)")
+
+
+def _model_device(model: torch.nn.Module) -> torch.device | None:
+    devices = {p.device for p in model.parameters()} | {b.device for b in model.buffers()}
+    if len(devices) == 1:
+        return next(iter(devices))
+    return None  # no parameters, or spread over devices (model parallel): leave batches alone
+
+
+def _check_devices(model, optimizer) -> None:
+    model_params = {id(p) for p in model.parameters()}
+    for gi, group in enumerate(optimizer.param_groups):
+        for p in group["params"]:
+            state = optimizer.state.get(p, {})
+            for key, value in state.items():
+                # 0-d state such as Adam's 'step' may live on the CPU by design
+                if isinstance(value, torch.Tensor) and value.dim() > 0 and value.device != p.device:
+                    raise ValueError(
+                        f"range_test: mismatched devices: optimizer state '{key}' of a parameter in "
+                        f"param_groups[{gi}] is on {value.device} but the parameter is on {p.device}; "
+                        "load the optimizer state after moving the model (optimizer.load_state_dict casts it)"
+                    )
+    if not any(id(p) in model_params for g in optimizer.param_groups for p in g["params"]):
+        raise ValueError("range_test: the optimizer holds none of the model's parameters")
+
+
+def _set_lrs(groups: list, lr: float, ratios: tuple) -> None:
+    for group, ratio in zip(groups, ratios):
+        value = lr * ratio
+        current = group["lr"]
+        if isinstance(current, torch.Tensor):
+            current.fill_(value)  # in place: tensor LRs keep their identity
+        else:
+            group["lr"] = value
+
+
+def _amp_settings(amp: Any, device: torch.device | None) -> tuple[bool, torch.dtype | None, str]:
+    dev_type = device.type if device is not None else "cpu"
+    if amp is False or amp is None:
+        return False, None, dev_type
+    if amp is True:
+        return True, (torch.float16 if dev_type == "cuda" else torch.bfloat16), dev_type
+    if isinstance(amp, torch.dtype):
+        if amp not in (torch.float16, torch.bfloat16):
+            raise ValueError(f"Expected amp in (False, True, torch.float16, torch.bfloat16), but got {amp}")
+        return True, amp, dev_type
+    raise TypeError(f"Expected amp to be a bool or a torch dtype, but got {amp!r} of type {type(amp).__name__}")
+
+
+def _distributed(group: Any) -> tuple[bool, int, int]:
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        world = dist.get_world_size(group)
+        if world > 1:
+            return True, world, dist.get_rank(group)
+    return False, 1, 0
+
+
+def _is_ddp(model: torch.nn.Module) -> bool:
+    return isinstance(model, torch.nn.parallel.DistributedDataParallel)
+
+
+def range_test(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    criterion: Callable[[Any, Any], torch.Tensor],
+    train_loader: Iterable,
+    *,
+    start_lr: float = 1e-7,
+    end_lr: float = 10.0,
+    num_iter: int = 100,
+    step_mode: str = "exp",
+    val_loader: Iterable | None = None,
+    accumulation_steps: int = 1,
+    amp: bool | torch.dtype = False,
+    grad_scaler: Any = None,
+    diverge_th: float = 4.0,
+    smooth_beta: float = 0.98,
+    batch_fn: Callable[[Any], tuple[Any, Any]] | None = None,
+    device: torch.device | str | None = None,
+    progress: bool | None = None,
+    restore: bool = True,
+    snapshot: str = "cpu",
+    max_skipped: int = 100,
+    process_group: Any = None,
+) -> RangeTestResult:
+    r"""Run an LR range test: train while the LR sweeps from ``start_lr`` to ``end_lr``.
+
+    Point ``k`` (``k = 0 .. num_iter-1``) runs one optimizer step at
+
+    * ``step_mode="exp"``: ``lr_k = start_lr * (end_lr / start_lr) ** (k / (num_iter - 1))``
+    * ``step_mode="linear"``: ``lr_k = start_lr + k / (num_iter - 1) * (end_lr - start_lr)``
+
+    (torch-lr-finder's grid: it reaches ``end_lr``) and logs the loss that step
+    produced next to ``lr_k`` itself, not the next LR (ignite's off-by-one).
+
+    The test stops early when the bias-corrected causal EMA of the loss,
+    ``s_k = a_k / (1 - beta**(k+1))`` with ``a_k = beta a_{k-1} + (1-beta) L_k``,
+    exceeds ``diverge_th`` times its best value so far (Gugger 2018; fastai's
+    rule), and at once on a NaN or infinite loss (logged as the last point).
+    Afterwards the model (parameters, buffers, gradients, train/eval flags), the
+    optimizer (state, LRs and every group hyperparameter), the GradScaler and the
+    Python/NumPy/torch/CUDA RNG states are restored to the bit -- also when the
+    test raises or is interrupted -- from a host-side snapshot (``snapshot="cpu"``)
+    or a temporary file (``"disk"``), restored in place: no second copy of the
+    model is ever held on the device.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Possibly wrapped in ``DistributedDataParallel``.
+    optimizer : torch.optim.Optimizer
+        Its current state is used (and restored afterwards). With several param
+        groups, group 0 sweeps and every other group keeps its LR ratio to group 0
+        (differential LRs); ``lrs`` logs group 0.
+    criterion : callable
+        ``criterion(model(inputs), targets)`` must return a scalar tensor.
+    train_loader : iterable
+        Yields batches; a loader shorter than needed starts over.
+    start_lr, end_lr : float
+        The sweep, ``0 < start_lr < end_lr``.
+    num_iter : int, default 100
+        Number of LR points (optimizer steps), at least 2.
+    step_mode : {"exp", "linear"}
+    val_loader : iterable, optional
+        Smith's original protocol: after every step the mean loss over this
+        whole loader is logged as ``losses`` (train losses go to ``train_losses``).
+    accumulation_steps : int, default 1
+        Micro-batches per optimizer step; the LR advances per optimizer step and
+        the logged loss is the mean over the micro-batches.
+    amp : bool or torch.dtype, default False
+        Autocast the forward pass (``True``: float16 on CUDA, bfloat16 elsewhere).
+    grad_scaler : torch.amp.GradScaler, optional
+        Used for backward/step when given (and created for float16 AMP when not).
+        Steps it skips (inf/NaN gradients) are not logged and do not advance the
+        LR; more than ``max_skipped`` skips in a row stop the test.
+    diverge_th : float, default 4.0
+        Stop when the smoothed loss exceeds this multiple of its best (> 1).
+    smooth_beta : float, default 0.98
+        EMA factor of the stop rule, in [0, 1).
+    batch_fn : callable, optional
+        ``batch -> (inputs, targets)`` for custom batch layouts. By default a
+        2-tuple/list or a dict with ``input``/``target``-like keys.
+    device : torch.device or str, optional
+        Where batches go; by default the device of the model's parameters (left
+        alone when they span devices).
+    progress : bool, optional
+        A tqdm bar with the current LR and smoothed loss. ``None`` (default): only
+        when stderr is a terminal (and only on rank 0).
+    restore : bool, default True
+        Restore everything afterwards. ``False`` leaves the model trained by the
+        sweep (the snapshot is still used if the test raises).
+    snapshot : {"cpu", "disk"}
+        Where the restore snapshot lives.
+    max_skipped : int, default 100
+    process_group : optional
+        The ``torch.distributed`` group to average over (default: the world).
+
+    Returns
+    -------
+    RangeTestResult
+
+    Notes
+    -----
+    **DDP.** Under an initialised ``torch.distributed`` with more than one rank,
+    each step's loss is summed over ranks with one ``all_reduce`` and divided by
+    the world size (ReduceOp.AVG exists on NCCL only; SUM/world works on gloo
+    and NCCL alike). Every rank then holds the same bits, so every rank makes the
+    same stop decision at the same step and returns the same result. Every rank
+    must call ``range_test`` with the same arguments; with NCCL the losses live
+    on each rank's GPU, so set ``torch.cuda.set_device(local_rank)`` first.
+    Micro-batches before the last of an accumulation window run under
+    ``model.no_sync()``.
+
+    **Bad input** (an empty loader, a non-scalar loss, mismatched devices, an
+    optimizer group without ``lr``) raises ``ValueError``/``TypeError`` naming
+    the problem, after restoring everything.
+
+    Examples
+    --------
+    >>> from pyclr.torch import range_test                         # doctest: +SKIP
+    >>> res = range_test(model, opt, torch.nn.functional.cross_entropy, loader,
+    ...                  start_lr=1e-5, end_lr=10, num_iter=100)    # doctest: +SKIP
+    >>> res.lrs[:3], res.losses[:3], res.stop_reason               # doctest: +SKIP
+    >>> a = res.analyze(); print(a.base_lr, a.max_lr, a.verdict)    # doctest: +SKIP
+    >>> res.save("range_test.csv")   # then: pyclr analyze range_test.csv   # doctest: +SKIP
+    """
+    who = "range_test"
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"{who} expects a torch.nn.Module for model, but got {type(model).__name__}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"{who} expects a torch.optim.Optimizer, but got {type(optimizer).__name__}")
+    if not callable(criterion):
+        raise TypeError(f"{who} expects a callable criterion, but got {type(criterion).__name__}")
+    if isinstance(train_loader, (torch.Tensor, np.ndarray)) or not isinstance(train_loader, Iterable):
+        raise TypeError(f"{who} expects an iterable of batches for train_loader, but got {type(train_loader).__name__}")
+    if val_loader is not None and not isinstance(val_loader, Iterable):
+        raise TypeError(f"{who} expects an iterable of batches for val_loader, but got {type(val_loader).__name__}")
+    start_lr = positive("start_lr", start_lr)
+    end_lr = positive("end_lr", end_lr)
+    if end_lr <= start_lr:
+        raise ValueError(f"Expected end_lr > start_lr, but got start_lr={start_lr!r}, end_lr={end_lr!r}")
+    num_iter = int_at_least("num_iter", num_iter, 2)
+    step_mode = choice("step_mode", step_mode, ("exp", "linear"))
+    accumulation_steps = int_at_least("accumulation_steps", accumulation_steps, 1)
+    diverge_th = positive("diverge_th", diverge_th)
+    if diverge_th <= 1:
+        raise ValueError(f"Expected diverge_th > 1, but got {diverge_th!r}")
+    smooth_beta = in_range("smooth_beta", smooth_beta, 0.0, 1.0, high_open=True)
+    max_skipped = int_at_least("max_skipped", max_skipped, 1)
+    restore = boolean("restore", restore)
+    snapshot = choice("snapshot", snapshot, ("cpu", "disk"))
+    if progress is not None:
+        progress = boolean("progress", progress)
+    if batch_fn is None:
+        batch_fn = _default_batch_fn
+    elif not callable(batch_fn):
+        raise TypeError(f"Expected a callable batch_fn, but got {type(batch_fn).__name__}")
+    groups = optimizer.param_groups
+    for gi, group in enumerate(groups):
+        if "lr" not in group:
+            raise ValueError(f"{who}: optimizer {type(optimizer).__name__} has no 'lr' in param_groups[{gi}]")
+    base = [float(g["lr"]) for g in groups]
+    if not base[0] > 0 or not all(math.isfinite(b) and b >= 0 for b in base):
+        raise ValueError(
+            f"{who}: the optimizer's LRs {base} cannot set the group ratios; group 0 needs a positive LR "
+            "(the others keep their ratio to it)"
+        )
+    ratios = tuple(b / base[0] for b in base)
+    if device is not None:
+        device = torch.device(device)
+    else:
+        device = _model_device(model)
+    _check_devices(model, optimizer)
+    amp_on, amp_dtype, dev_type = _amp_settings(amp, device)
+    scaler = grad_scaler
+    if scaler is None and amp_on and amp_dtype == torch.float16:
+        scaler = torch.amp.GradScaler(dev_type)
+    if scaler is not None and not scaler.is_enabled():
+        scaler = None
+    distributed, world, rank = _distributed(process_group)
+    if progress is None:
+        progress = rank == 0 and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
+
+    k = np.arange(num_iter, dtype=np.float64) / (num_iter - 1)
+    if step_mode == "exp":
+        grid = start_lr * (end_lr / start_lr) ** k
+    else:
+        grid = start_lr + k * (end_lr - start_lr)
+    grid_list = grid.tolist()
+
+    # Other pyclr schedule hooks on this optimizer would overwrite the sweep's LR;
+    # they are set aside for the test (their step counters untouched) and put back.
+    hooks = optimizer._optimizer_step_pre_hooks
+    parked = {hid: h for hid, h in hooks.items() if getattr(h, "_pyclr_schedule_hook", False)}
+    snap = Snapshot(model, optimizer, scaler, to_disk=(snapshot == "disk"))
+    stepped = [False]
+
+    def _mark(opt, args, kwargs):
+        stepped[0] = True
+
+    bar = None
+    mark_handle = None
+    try:
+        for hid in parked:
+            del hooks[hid]
+        mark_handle = optimizer.register_step_pre_hook(_mark)
+        if progress:
+            try:
+                from tqdm.auto import tqdm
+
+                bar = tqdm(total=num_iter, desc="range test", leave=False, file=sys.stderr)
+            except ImportError:  # pragma: no cover - tqdm ships with the torch extra
+                bar = None
+        result = _run(
+            model, optimizer, criterion, train_loader, val_loader, grid_list, ratios, accumulation_steps,
+            amp_on, amp_dtype, dev_type, scaler, diverge_th, smooth_beta, batch_fn, device, max_skipped,
+            distributed, world, process_group, stepped, bar,
+        )
+        result.start_lr, result.end_lr, result.num_iter, result.step_mode = start_lr, end_lr, num_iter, step_mode
+        result.group_ratios = ratios
+    except BaseException:
+        snap.restore()
+        raise
+    else:
+        if restore:
+            snap.restore()
+    finally:
+        if mark_handle is not None:
+            mark_handle.remove()
+        if parked:
+            hooks.update(parked)
+            # RemovableHandle ids are increasing; keep registration order
+            for hid in sorted(hooks):
+                hooks.move_to_end(hid)
+        if bar is not None:
+            bar.close()
+        snap.close()
+    return result
+
+
+def _run(model, optimizer, criterion, train_loader, val_loader, grid, ratios, accum, amp_on, amp_dtype,
+         dev_type, scaler, diverge_th, beta, batch_fn, device, max_skipped, distributed, world, pgroup,
+         stepped, bar) -> RangeTestResult:
+    dist = torch.distributed
+    batches = _cycle(train_loader, "train_loader")
+    ddp = _is_ddp(model)
+    autocast = (lambda: torch.autocast(dev_type, dtype=amp_dtype)) if amp_on else contextlib.nullcontext
+    lrs, losses, smoothed, steps, train_losses = [], [], [], [], []
+    avg = 0.0
+    best = math.inf
+    skipped = consecutive = 0
+    stop_reason = "num_iter"
+    groups = optimizer.param_groups
+    k = 0
+    n_points = len(grid)
+    model.train()
+    first = True
+    while k < n_points:
+        lr = grid[k]
+        _set_lrs(groups, lr, ratios)
+        optimizer.zero_grad(set_to_none=True)
+        total = None
+        for micro in range(accum):
+            batch = next(batches)
+            inputs, targets = batch_fn(batch)
+            inputs, targets = _to_device(inputs, device), _to_device(targets, device)
+            sync = contextlib.nullcontext() if (not ddp or micro == accum - 1) else model.no_sync()
+            with sync:
+                try:
+                    with autocast():
+                        outputs = model(inputs)
+                        loss = criterion(outputs, targets)
+                except RuntimeError as exc:
+                    if first and "device" in str(exc):
+                        raise ValueError(
+                            f"range_test: mismatched devices between the model (on {device}) and the batch or "
+                            f"criterion: {exc}. Pass device=... or a batch_fn that places the batch"
+                        ) from exc
+                    raise
+                if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                    shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+                    raise ValueError(
+                        f"range_test: the criterion must return a scalar loss, but returned {shape}; "
+                        "use reduction='mean' (or 'sum') or reduce it in the criterion"
+                    )
+                first = False
+                scaled = loss / accum if accum > 1 else loss
+                if scaler is not None:
+                    scaler.scale(scaled).backward()
+                else:
+                    scaled.backward()
+            value = loss.detach().reshape(())
+            if value.dtype in (torch.float16, torch.bfloat16):
+                value = value.float()  # sums of half-precision losses lose digits
+            total = value if total is None else total + value
+        stepped[0] = False
+        if scaler is not None:
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            optimizer.step()
+        if not stepped[0]:
+            # AMP overflow: no update happened, so no LR point is spent and nothing is logged
+            skipped += 1
+            consecutive += 1
+            if consecutive >= max_skipped:
+                stop_reason = "skipped steps"
+                break
+            continue
+        consecutive = 0
+        mean = total / accum if accum > 1 else total
+        if distributed:
+            mean = mean.clone()
+            dist.all_reduce(mean, op=dist.ReduceOp.SUM, group=pgroup)
+            mean = mean / world
+        train_loss = float(mean)  # the one host sync per step: the stop rule needs the value
+        loss_value = train_loss
+        if val_loader is not None:
+            loss_value = _validate(model, criterion, val_loader, batch_fn, device, autocast, distributed, pgroup)
+            train_losses.append(train_loss)
+        lrs.append(lr)
+        losses.append(loss_value)
+        steps.append(k)
+        n = len(losses)
+        if math.isfinite(loss_value):
+            avg = beta * avg + (1.0 - beta) * loss_value
+            s = avg / (1.0 - beta ** n)
+        else:
+            s = loss_value
+        smoothed.append(s)
+        k += 1
+        if bar is not None:
+            bar.update(1)
+            if k % 5 == 1 or k == n_points:
+                bar.set_postfix(lr=f"{lr:.3g}", loss=f"{s:.4g}", refresh=False)
+        if not math.isfinite(loss_value):
+            stop_reason = "non-finite loss"
+            break
+        if s > diverge_th * best:
+            stop_reason = "diverged"
+            break
+        if s < best:
+            best = s
+    return RangeTestResult(
+        lrs=np.asarray(lrs, dtype=np.float64),
+        losses=np.asarray(losses, dtype=np.float64),
+        smoothed=np.asarray(smoothed, dtype=np.float64),
+        steps=np.asarray(steps, dtype=np.int64),
+        train_losses=np.asarray(train_losses, dtype=np.float64) if val_loader is not None else None,
+        stop_reason=stop_reason,
+        skipped_steps=skipped,
+    )
+
+
+def _validate(model, criterion, loader, batch_fn, device, autocast, distributed, pgroup) -> float:
+    """Mean loss over the whole validation loader (weighted by batch size)."""
+    was_training = model.training
+    model.eval()
+    total = torch.zeros((), dtype=torch.float64, device=device)
+    count = 0
+    try:
+        with torch.no_grad():
+            for batch in loader:
+                inputs, targets = batch_fn(batch)
+                inputs, targets = _to_device(inputs, device), _to_device(targets, device)
+                with autocast():
+                    loss = criterion(model(inputs), targets)
+                if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                    raise ValueError("range_test: the criterion must return a scalar loss on val_loader batches too")
+                size = len(targets) if hasattr(targets, "__len__") else 1
+                total += loss.detach().double().reshape(()) * size
+                count += size
+    finally:
+        model.train(was_training)
+    if count == 0:
+        raise ValueError("range_test: val_loader is empty (it yielded no batches)")
+    if distributed:
+        both = torch.stack([total, torch.tensor(float(count), dtype=torch.float64, device=total.device)])
+        torch.distributed.all_reduce(both, op=torch.distributed.ReduceOp.SUM, group=pgroup)
+        total, count = both[0], both[1]
+    return float(total / count)
