@@ -1,1 +1,568 @@
-__all__: list[str] = []
+"""numba range-test kernels: same names, signatures and operation order as ``pyclr._core``.
+
+Readable definitions and docs: ``pyclr._reference.finder``. numba is imported only here.
+"""
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from .._reference.finder import ANALYZE_RESULT_SIZE, LOWESS_WORK_ROWS
+
+__all__ = [
+    "ema",
+    "ema_debiased",
+    "gradient_index",
+    "gradient_x",
+    "argmin_nanfirst",
+    "valley_index",
+    "slide_index",
+    "steep_index",
+    "ignite_index",
+    "stop_index",
+    "lowess",
+    "noise_sigma",
+    "find_bounds",
+    "analyze_run",
+    "analyze_runs",
+    "bin_log",
+    "scan_log",
+    "parse_columns",
+    "ANALYZE_RESULT_SIZE",
+    "LOWESS_WORK_ROWS",
+]
+
+# error_model="numpy": float division by zero gives inf/NaN as in C++, never an exception.
+_jit = nb.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@_jit
+def ema(x, alpha, out):
+    n = x.shape[0]
+    if n == 0:
+        return
+    keep = 1.0 - alpha
+    s = x[0]
+    out[0] = s
+    for k in range(1, n):
+        s = alpha * x[k] + keep * s
+        out[k] = s
+
+
+@_jit
+def ema_debiased(x, beta, step_offset, out):
+    one_minus = 1.0 - beta
+    a = 0.0
+    p = 1.0
+    for _ in range(step_offset):
+        p *= beta
+    for k in range(x.shape[0]):
+        a = beta * a + one_minus * x[k]
+        p *= beta
+        out[k] = a / (1.0 - p)
+
+
+@_jit
+def gradient_index(y, out):
+    n = y.shape[0]
+    out[0] = y[1] - y[0]
+    out[n - 1] = y[n - 1] - y[n - 2]
+    for i in range(1, n - 1):
+        out[i] = (y[i + 1] - y[i - 1]) / 2.0
+
+
+@_jit
+def gradient_x(x, y, out):
+    n = y.shape[0]
+    out[0] = (y[1] - y[0]) / (x[1] - x[0])
+    out[n - 1] = (y[n - 1] - y[n - 2]) / (x[n - 1] - x[n - 2])
+    for i in range(1, n - 1):
+        h0 = x[i] - x[i - 1]
+        h1 = x[i + 1] - x[i]
+        a = -h1 / (h0 * (h0 + h1))
+        b = (h1 - h0) / (h0 * h1)
+        c = h0 / (h1 * (h0 + h1))
+        out[i] = a * y[i - 1] + b * y[i] + c * y[i + 1]
+
+
+@_jit
+def argmin_nanfirst(y):
+    best = 0
+    for i in range(y.shape[0]):
+        if math.isnan(y[i]):
+            return i
+        if y[i] < y[best]:
+            best = i
+    return best
+
+
+@_jit
+def valley_index(y, work):
+    m = 0
+    best_len = 1
+    best_end = 0
+    for i in range(y.shape[0]):
+        v = y[i]
+        if math.isnan(v):
+            continue
+        key = -v
+        lo = 0
+        hi = m
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if work[mid] < key:
+                lo = mid + 1
+            else:
+                hi = mid
+        work[lo] = key
+        if lo == m:
+            m += 1
+        if lo + 1 > best_len:
+            best_len = lo + 1
+            best_end = i
+    sections = best_len / 3.0
+    return best_end - best_len + int(sections) + int(sections / 2.0)
+
+
+@_jit
+def slide_index(grad, thresh, lr_diff):
+    n = grad.shape[0]
+    r = n - 1
+    l = n - 1 - lr_diff
+    ans = l
+    while l >= 0 and abs(grad[r] - grad[l]) > thresh:
+        ans = l
+        r -= 1
+        l -= 1
+    return ans
+
+
+@_jit
+def steep_index(lrs, y):
+    best = 0
+    bestv = 0.0
+    for i in range(y.shape[0] - 1):
+        d = (y[i + 1] - y[i]) / (math.log(lrs[i + 1]) - math.log(lrs[i]))
+        if math.isnan(d):
+            return i
+        if i == 0 or d < bestv:
+            best = i
+            bestv = d
+    return best
+
+
+@_jit
+def ignite_index(s):
+    m = argmin_nanfirst(s)
+    if m < 2:
+        return -1
+    best = 0
+    bestv = 0.0
+    for i in range(1, m):
+        g = 0.5 * (s[i + 1] - s[i - 1])
+        if math.isnan(g):
+            return i
+        if i == 1 or g < bestv:
+            best = i - 1
+            bestv = g
+    return best + 1
+
+
+@_jit
+def stop_index(s, threshold, best_from_previous):
+    n = s.shape[0]
+    if n == 0:
+        return 0
+    best = s[0]
+    for k in range(1, n):
+        v = s[k]
+        if not best_from_previous and v < best:
+            best = v
+        if v > threshold * best:
+            return k + 1
+        if best_from_previous and v < best:
+            best = v
+    return n
+
+
+@_jit
+def _median_inplace(a):
+    m = a.shape[0]
+    k = m // 2
+    s = np.sort(a)
+    if m % 2 == 1:
+        return s[k]
+    return (s[k - 1] + s[k]) / 2.0
+
+
+@_jit
+def lowess(x, y, width, iterations, out, slope, work):
+    n = x.shape[0]
+    if n == 0:
+        return
+    stride = n + 1
+    W = work[: LOWESS_WORK_ROWS * stride].reshape((LOWESS_WORK_ROWS, stride))
+    x0 = x[0] + 0.5 * (x[n - 1] - x[0])
+    half = 0.5 * width
+    w = W[6]
+    r = W[7]
+    for i in range(n):
+        w[i] = 1.0 if y[i] == y[i] else 0.0
+    for it in range(iterations + 1):
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        a4 = 0.0
+        for row in range(5):
+            W[row, 0] = 0.0
+        for i in range(n):
+            xc = x[i] - x0
+            yy = y[i] if y[i] == y[i] else 0.0
+            wx = w[i] * xc
+            a0 += w[i]
+            a1 += wx
+            a2 += wx * xc
+            a3 += w[i] * yy
+            a4 += wx * yy
+            W[0, i + 1] = a0
+            W[1, i + 1] = a1
+            W[2, i + 1] = a2
+            W[3, i + 1] = a3
+            W[4, i + 1] = a4
+        lo = 0
+        hi = 0
+        for i in range(n):
+            left = x[i] - half
+            right = x[i] + half
+            while x[lo] < left:
+                lo += 1
+            while hi < n and x[hi] <= right:
+                hi += 1
+            s0 = W[0, hi] - W[0, lo]
+            s1 = W[1, hi] - W[1, lo]
+            s2 = W[2, hi] - W[2, lo]
+            sy = W[3, hi] - W[3, lo]
+            sxy = W[4, hi] - W[4, lo]
+            if s0 > 0.0:
+                mx = s1 / s0
+                my = sy / s0
+                var = s2 - s1 * mx
+                cov = sxy - s1 * my
+                b = cov / var
+                if not (var > 1e-12 * s2):
+                    b = 0.0
+                out[i] = my + b * ((x[i] - x0) - mx)
+                slope[i] = b
+            else:
+                out[i] = np.nan
+                slope[i] = np.nan
+        if it == iterations:
+            break
+        m = 0
+        tmp = W[5]
+        for i in range(n):
+            fin = y[i] == y[i]
+            r[i] = abs(y[i] - out[i]) if fin else np.nan
+            if fin and out[i] == out[i]:
+                tmp[m] = r[i]
+                m += 1
+        med = _median_inplace(tmp[:m]) if m > 0 else 0.0
+        if not (med > 0.0):
+            break
+        scale = 6.0 * med
+        for i in range(n):
+            u = r[i] / scale
+            if y[i] == y[i] and u < 1.0:
+                t = 1.0 - u * u
+                w[i] = t * t
+            else:
+                w[i] = 0.0
+
+
+@_jit
+def noise_sigma(y, fit, work):
+    m = 0
+    for i in range(y.shape[0]):
+        r = abs(y[i] - fit[i])
+        if math.isfinite(r):
+            work[m] = r
+            m += 1
+    if m == 0:
+        return 0.0
+    return 1.4826 * _median_inplace(work[:m])
+
+
+@_jit
+def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, result):
+    n = s.shape[0]
+    result[:] = np.nan
+    imin = argmin_nanfirst(s)
+    start = s[0]
+    drop = start - s[imin]
+    result[2] = imin
+    result[8] = start
+    result[5] = drop
+    result[4] = sigma
+    div = n
+    for j in range(imin + 1, n):
+        if s[j] > start:
+            div = j
+            break
+    result[3] = div
+    level = start - base_frac * drop
+    base = 0
+    for j in range(imin, -1, -1):
+        if s[j] > level:
+            base = j + 1
+            break
+    if base > imin:
+        base = imin
+    result[0] = base
+    plat_level = s[imin] + plateau_frac * drop
+    plateau = imin
+    for j in range(base, imin + 1):
+        if s[j] <= plat_level:
+            plateau = j
+            break
+    result[6] = plateau
+    steep = base
+    for j in range(base, imin + 1):
+        if slope[j] < slope[steep]:
+            steep = j
+    result[9] = steep
+    result[10] = slope[steep]
+    unstable = imin
+    for j in range(steep, imin + 1):
+        if slope[j] > edge * sigma:
+            unstable = j
+            break
+    result[7] = unstable
+    result[1] = min(plateau, unstable, imin)
+    result[11] = 0.0
+
+
+@_jit
+def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slope, work, result):
+    n = x.shape[0]
+    lowess(x, y, width, iterations, fit, slope, work)
+    sigma = noise_sigma(y, fit, work[:n])
+    first = -1
+    gaps = False
+    for i in range(n):
+        if fit[i] == fit[i]:
+            if first < 0:
+                first = i
+        else:
+            gaps = True
+    if first < 0:
+        result[:] = np.nan
+        result[2] = -1.0
+        return
+    if gaps:
+        for i in range(first):
+            fit[i] = fit[first]
+            slope[i] = slope[first]
+        for i in range(first + 1, n):
+            if not (fit[i] == fit[i]):
+                fit[i] = fit[i - 1]
+                slope[i] = slope[i - 1]
+    find_bounds(x, fit, slope, sigma, base_frac, plateau_frac, edge, result)
+
+
+@nb.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
+def analyze_runs(x, y, lengths, width, iterations, base_frac, plateau_frac, edge, fit, slope, work, result, n_threads):
+    for r in nb.prange(x.shape[0]):
+        m = lengths[r]
+        analyze_run(x[r, :m], y[r, :m], width, iterations, base_frac, plateau_frac, edge,
+                    fit[r, :m], slope[r, :m], work[r, : LOWESS_WORK_ROWS * (m + 1)], result[r])
+
+
+@_jit
+def bin_log(lr, loss, edges, out_x, out_y, out_count):
+    n = lr.shape[0]
+    nb_ = edges.shape[0] - 1
+    outside = 0
+    i = 0
+    while i < n and lr[i] < edges[0]:
+        outside += 1
+        i += 1
+    for k in range(nb_):
+        right = edges[k + 1]
+        last = k == nb_ - 1
+        cnt_all = 0
+        cnt = 0
+        sum_lr = 0.0
+        sum_y = 0.0
+        while i < n and (lr[i] < right or (last and lr[i] == right)):
+            cnt_all += 1
+            sum_lr += lr[i]
+            v = loss[i]
+            if math.isfinite(v):
+                cnt += 1
+                sum_y += v
+            i += 1
+        out_x[k] = math.log10(sum_lr / cnt_all) if cnt_all > 0 else np.nan
+        out_y[k] = sum_y / cnt if cnt > 0 else np.nan
+        out_count[k] = cnt
+    outside += n - i
+    return outside
+
+
+@_jit
+def _parse_number(buf, p, e):
+    # Strict decimal parser: [+-]digits[.digits][(e|E)[+-]digits] | nan | inf. Returns (ok, value).
+    while p < e and (buf[p] == 32 or buf[p] == 9 or buf[p] == 13):
+        p += 1
+    while e > p and (buf[e - 1] == 32 or buf[e - 1] == 9 or buf[e - 1] == 13):
+        e -= 1
+    if e - p >= 2 and buf[p] == 34 and buf[e - 1] == 34:
+        p += 1
+        e -= 1
+    if p == e:
+        return True, np.nan
+    neg = False
+    if buf[p] == 43 or buf[p] == 45:
+        neg = buf[p] == 45
+        p += 1
+    if e - p == 3 and (buf[p] | 32) == 110 and (buf[p + 1] | 32) == 97 and (buf[p + 2] | 32) == 110:
+        return True, np.nan
+    if e - p == 3 and (buf[p] | 32) == 105 and (buf[p + 1] | 32) == 110 and (buf[p + 2] | 32) == 102:
+        return True, -np.inf if neg else np.inf
+    digits = 0
+    mant = 0
+    scale = 0
+    seen = 0
+    while p < e and 48 <= buf[p] <= 57:
+        if digits < 18:
+            mant = mant * 10 + (buf[p] - 48)
+            if mant > 0:
+                digits += 1
+        else:
+            scale += 1
+        seen += 1
+        p += 1
+    if p < e and buf[p] == 46:
+        p += 1
+        while p < e and 48 <= buf[p] <= 57:
+            if digits < 18:
+                mant = mant * 10 + (buf[p] - 48)
+                if mant > 0:
+                    digits += 1
+                scale -= 1
+            seen += 1
+            p += 1
+    if seen == 0:
+        return False, 0.0
+    if p < e and (buf[p] == 101 or buf[p] == 69):
+        p += 1
+        eneg = False
+        if p < e and (buf[p] == 43 or buf[p] == 45):
+            eneg = buf[p] == 45
+            p += 1
+        ex = 0
+        ed = 0
+        while p < e and 48 <= buf[p] <= 57:
+            if ex < 100000:
+                ex = ex * 10 + (buf[p] - 48)
+            ed += 1
+            p += 1
+        if ed == 0:
+            return False, 0.0
+        scale += -ex if eneg else ex
+    if p != e:
+        return False, 0.0
+    # Exact when mant < 2**53 and |scale| <= 22 (both factors exact, one rounding); otherwise
+    # within an ulp or two, which the parity tests allow.
+    v = float(mant)
+    if scale < 0:
+        if scale >= -22:
+            v = v / 10.0 ** (-scale)
+        else:
+            v = v / 1e22 / 10.0 ** (-scale - 22)
+    elif scale > 0:
+        v = v * 10.0 ** scale
+    return True, -v if neg else v
+
+
+@_jit
+def parse_columns(buf, delim, ncols, col_a, col_b, out_a, out_b, status):
+    n = buf.shape[0]
+    rows = 0
+    line_no = 0
+    status[0] = 0
+    status[1] = 0
+    status[2] = 0
+    cap = out_a.shape[0]
+    p = 0
+    while p < n:
+        eol = p
+        while eol < n and buf[eol] != 10:
+            eol += 1
+        line_no += 1
+        blank = True
+        for q in range(p, eol):
+            c = buf[q]
+            if not (c == 32 or c == 9 or c == 13):
+                blank = False
+                break
+        if not blank:
+            a = 0.0
+            b = 0.0
+            field = 0
+            f = p
+            ok = True
+            q = p
+            while True:
+                if q == eol or buf[q] == delim:
+                    if field == col_a:
+                        good, a = _parse_number(buf, f, q)
+                        ok = ok and good
+                    if field == col_b:
+                        good, b = _parse_number(buf, f, q)
+                        ok = ok and good
+                    field += 1
+                    f = q + 1
+                    if q == eol:
+                        break
+                q += 1
+            if field != ncols:
+                status[1] = line_no
+                status[2] = 1
+                break
+            if not ok:
+                status[1] = line_no
+                status[2] = 2
+                break
+            if rows < cap:
+                out_a[rows] = a
+                out_b[rows] = b
+            rows += 1
+        p = eol + 1
+    status[0] = rows
+    return rows
+
+
+@_jit
+def scan_log(lr, loss, stats):
+    n = lr.shape[0]
+    for j in range(6):
+        stats[j] = -1
+    stats[2] = 0
+    for i in range(n):
+        v = lr[i]
+        if stats[0] < 0 and not (math.isfinite(v) and v > 0):
+            stats[0] = i
+        if i > 0:
+            if stats[1] < 0 and not (v > lr[i - 1]):
+                stats[1] = i
+            if stats[5] < 0 and v < lr[i - 1]:
+                stats[5] = i
+        if math.isfinite(loss[i]):
+            stats[3] = i
+        else:
+            stats[2] += 1
+            if stats[4] < 0:
+                stats[4] = i

@@ -1,1 +1,484 @@
-__all__: list[str] = []
+"""Range-test kernels in plain NumPy: the readable definition and the test oracle.
+
+Every function here has the same name, arguments and meaning in ``pyclr._core``
+(C++) and ``pyclr._numba``. Kernels never validate and never allocate their
+outputs: the caller (``pyclr.finder``) passes contiguous float64 / int64 buffers of
+the right size. Scalar answers (an index, a noise level) are returned.
+
+Conventions
+-----------
+* ``x`` is log10 of the learning rate (or the LR itself for a linear analysis),
+  strictly increasing; ``y`` is the loss. NaN marks a missing loss.
+* "argmin" follows NumPy: the first NaN if there is one, else the first minimum.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "ema",
+    "ema_debiased",
+    "gradient_index",
+    "gradient_x",
+    "argmin_nanfirst",
+    "valley_index",
+    "slide_index",
+    "steep_index",
+    "ignite_index",
+    "stop_index",
+    "lowess",
+    "noise_sigma",
+    "find_bounds",
+    "analyze_run",
+    "analyze_runs",
+    "bin_log",
+    "scan_log",
+    "parse_columns",
+    "ANALYZE_RESULT_SIZE",
+    "LOWESS_WORK_ROWS",
+]
+
+#: Length of the ``result`` vector written by :func:`find_bounds` / :func:`analyze_run`.
+ANALYZE_RESULT_SIZE = 12
+#: ``work`` for :func:`lowess` / :func:`analyze_run` holds this many rows of ``n + 1`` values.
+LOWESS_WORK_ROWS = 8
+
+# result slots (shared by all backends; pyclr.finder names them)
+R_BASE, R_MAX, R_MIN, R_DIVERGE, R_SIGMA, R_DROP, R_PLATEAU, R_UNSTABLE, R_START, R_STEEPEST, R_MINSLOPE, R_FLAGS = range(12)
+
+
+def ema(x, alpha, out):
+    """Causal EMA, first value raw: ``s_0 = x_0``, ``s_k = alpha*x_k + (1-alpha)*s_{k-1}``.
+
+    torch-lr-finder 0.2.2 and ignite 0.5.5 (``smooth_f = alpha = 0.05``). No bias correction.
+    """
+    n = x.shape[0]
+    if n == 0:
+        return
+    keep = 1.0 - alpha
+    s = x[0]
+    out[0] = s
+    for k in range(1, n):
+        s = alpha * x[k] + keep * s
+        out[k] = s
+
+
+def ema_debiased(x, beta, step_offset, out):
+    """Bias-corrected EMA: ``a_k = beta*a_{k-1} + (1-beta)*x_k``, ``a_{-1} = 0``,
+    ``s_k = a_k / (1 - beta**(k + 1 + step_offset))``.
+
+    ``step_offset=0`` is the textbook correction (fastai 2.8 ``AvgSmoothLoss``, ktrain);
+    ``step_offset=1`` reproduces Lightning's off-by-one (its ``global_step`` is read after the
+    optimizer step). ``beta**k`` is a running product, so it is the same on every backend.
+    """
+    n = x.shape[0]
+    one_minus = 1.0 - beta
+    a = 0.0
+    p = 1.0
+    for _ in range(step_offset):
+        p *= beta
+    for k in range(n):
+        a = beta * a + one_minus * x[k]
+        p *= beta
+        out[k] = a / (1.0 - p)
+
+
+def gradient_index(y, out):
+    """``np.gradient(y)``: central differences per index, one-sided at the ends (n >= 2)."""
+    n = y.shape[0]
+    out[0] = y[1] - y[0]
+    out[n - 1] = y[n - 1] - y[n - 2]
+    if n > 2:
+        out[1 : n - 1] = (y[2:] - y[:-2]) / 2.0
+
+
+def gradient_x(x, y, out):
+    """``np.gradient(y, x)`` on a non-uniform grid: second-order central differences inside,
+    first-order one-sided at the ends (n >= 2)::
+
+        g_i = (h0^2 y_{i+1} - h1^2 y_{i-1} + (h1^2 - h0^2) y_i) / (h0 h1 (h0 + h1)),
+        h0 = x_i - x_{i-1},  h1 = x_{i+1} - x_i
+    """
+    n = y.shape[0]
+    out[0] = (y[1] - y[0]) / (x[1] - x[0])
+    out[n - 1] = (y[n - 1] - y[n - 2]) / (x[n - 1] - x[n - 2])
+    if n > 2:
+        h0 = x[1:-1] - x[:-2]
+        h1 = x[2:] - x[1:-1]
+        a = -h1 / (h0 * (h0 + h1))
+        b = (h1 - h0) / (h0 * h1)
+        c = h0 / (h1 * (h0 + h1))
+        out[1 : n - 1] = a * y[:-2] + b * y[1:-1] + c * y[2:]
+
+
+def argmin_nanfirst(y):
+    """Index of the minimum; the first NaN wins (NumPy/torch ``argmin`` semantics)."""
+    return int(np.argmin(y))
+
+
+def valley_index(y, work):
+    """fastai 2.8 ``valley``: the middle of the longest strictly decreasing subsequence.
+
+    ``lds_i = 1 + max{lds_j : j < i, y_j > y_i}`` (1 if none); ``e`` = first index with the
+    largest ``lds``; ``s = e - lds_e``; ``d = (e - s) / 3``; answer ``s + floor(d) + floor(d/2)``.
+    fastai computes ``lds`` in O(n^2); patience sorting gives every ``lds_i`` in O(n log n):
+    ``work[:m]`` holds, for each length ``l``, the largest possible last value of a strictly
+    decreasing subsequence of length ``l + 1`` (stored negated so that it is increasing).
+    NaN compares false, so a NaN gets ``lds = 1`` and never extends a subsequence.
+    """
+    n = y.shape[0]
+    m = 0
+    best_len, best_end = 1, 0
+    for i in range(n):
+        v = y[i]
+        if v != v:
+            continue
+        key = -v
+        pos = int(np.searchsorted(work[:m], key, side="left"))
+        work[pos] = key
+        if pos == m:
+            m += 1
+        if pos + 1 > best_len:
+            best_len, best_end = pos + 1, i
+    sections = (best_end - (best_end - best_len)) / 3.0
+    return int(best_end - best_len + int(sections) + int(sections / 2.0))
+
+
+def slide_index(grad, thresh, lr_diff):
+    """fastai 2.8 ``slide``: index (from the start, may be negative in fastai's terms) of the
+    LR it returns. Start with ``r = n-1``, ``l = n-1-lr_diff``; ``ans = l``; while ``l >= 0``
+    and ``|grad_r - grad_l| > thresh``: ``ans = l``; step both left. Returns ``ans`` as a
+    Python-style index (negative means counted from the end, as fastai's would wrap).
+    """
+    n = grad.shape[0]
+    r = n - 1
+    l = n - 1 - lr_diff
+    ans = l
+    while l >= 0 and abs(grad[r] - grad[l]) > thresh:
+        ans = l
+        r -= 1
+        l -= 1
+    return int(ans)
+
+
+def steep_index(lrs, y):
+    """fastai 2.8 ``steep``: left end of the steepest segment in ``dy / d ln(lr)``.
+
+    ``d_i = (y_{i+1} - y_i) / (ln lr_{i+1} - ln lr_i)``; returns ``argmin d`` (NaN first).
+    """
+    d = (y[1:] - y[:-1]) / (np.log(lrs[1:]) - np.log(lrs[:-1]))
+    return int(np.argmin(d))
+
+
+def ignite_index(s):
+    """ignite 0.5.5 ``lr_suggestion``: steepest central difference before the minimum.
+
+    ``m = argmin s``; over ``i = 1 .. m - 1``, ``g_i = (s_{i+1} - s_{i-1}) / 2``; returns
+    ``argmin g + 1``, or -1 when ``m < 2`` (ignite raises: the curve is not U-shaped).
+    """
+    m = int(np.argmin(s))
+    if m < 2:
+        return -1
+    g = 0.5 * (s[2 : m + 1] - s[: m - 1])
+    return int(np.argmin(g)) + 1
+
+
+def stop_index(s, threshold, best_from_previous):
+    """Number of points a finder keeps under a divergence stop on the smoothed loss ``s``.
+
+    Stops after the first ``k`` with ``s_k > threshold * best``, keeping point ``k``
+    (torch-lr-finder, ignite, fastai, Lightning all record it). ``best`` is the minimum of
+    ``s_0 .. s_k`` (torch-lr-finder, ignite, fastai) or of ``s_0 .. s_{k-1}``
+    (``best_from_previous``: Lightning, which never tests ``k = 0``). NaN never stops.
+    Returns ``n`` when the run never stops.
+    """
+    n = s.shape[0]
+    if n == 0:
+        return 0
+    best = s[0]
+    for k in range(1, n):
+        v = s[k]
+        if not best_from_previous and v < best:
+            best = v
+        if v > threshold * best:
+            return k + 1
+        if best_from_previous and v < best:
+            best = v
+    return n
+
+
+def _window_sums(P, lo, hi):
+    return P[hi] - P[lo]
+
+
+def lowess(x, y, width, iterations, out, slope, work):
+    """Zero-phase robust local-linear smoother with a window in units of ``x``.
+
+    For every ``i`` a straight line is fitted by weighted least squares to the points with
+    ``|x_j - x_i| <= width / 2`` and evaluated at ``x_i`` (``out``) with its slope
+    (``slope``, ``dy/dx``). Weights start at 1 (0 for NaN); each of ``iterations`` robustness
+    passes then sets Tukey bisquare weights ``w_j = (1 - (r_j / 6m)^2)^2`` from the residuals
+    ``r`` and their median absolute value ``m`` (Cleveland 1979, LOWESS), so a single spike
+    gets weight 0 and does not move the curve. The window is symmetric in ``x`` (no lag,
+    unlike a causal EMA) and its width is in decades when ``x = log10(lr)``.
+    Window sums come from prefix sums (O(n)); ``work`` has ``LOWESS_WORK_ROWS * (n + 1)``
+    values. Points whose window has no weight get NaN.
+    """
+    n = x.shape[0]
+    if n == 0:
+        return
+    x0 = x[0] + 0.5 * (x[n - 1] - x[0])  # centring keeps the prefix sums well conditioned
+    W = work.reshape(LOWESS_WORK_ROWS, n + 1)
+    w = W[6, :n]
+    r = W[7, :n]
+    half = 0.5 * width
+    lo = np.searchsorted(x, x - half, side="left")
+    hi = np.searchsorted(x, x + half, side="right")
+    xc = x - x0
+    finite = y == y
+    w[:] = np.where(finite, 1.0, 0.0)
+    yy = np.where(finite, y, 0.0)
+    for it in range(iterations + 1):
+        for row, v in enumerate((w, w * xc, w * xc * xc, w * yy, w * xc * yy)):
+            W[row, 0] = 0.0
+            np.cumsum(v, out=W[row, 1:])
+        s0 = W[0, hi] - W[0, lo]
+        s1 = W[1, hi] - W[1, lo]
+        s2 = W[2, hi] - W[2, lo]
+        sy = W[3, hi] - W[3, lo]
+        sxy = W[4, hi] - W[4, lo]
+        _solve(xc, s0, s1, s2, sy, sxy, out, slope)
+        if it == iterations:
+            break
+        r[:] = np.where(finite, np.abs(y - out), np.nan)
+        vals = r[finite & (out == out)]
+        m = float(np.median(vals)) if vals.size else 0.0
+        if not m > 0.0:
+            break
+        u = r / (6.0 * m)
+        w[:] = np.where(finite & (u < 1.0), (1.0 - u * u) ** 2, 0.0)
+
+
+def _solve(xc, s0, s1, s2, sy, sxy, out, slope):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mx = s1 / s0
+        my = sy / s0
+        var = s2 - s1 * mx
+        cov = sxy - s1 * my
+        b = cov / var
+        # A window with (numerically) one abscissa has no slope: fall back to the mean.
+        flat = ~(var > 1e-12 * s2)
+        b = np.where(flat, 0.0, b)
+        b = np.where(s0 > 0.0, b, np.nan)
+        out[:] = np.where(s0 > 0.0, my + b * (xc - mx), np.nan)
+        slope[:] = b
+
+
+def noise_sigma(y, fit, work):
+    """Robust noise level of a log: ``1.4826 * median(|y - fit|)`` over points where both are
+    finite (the MAD-based standard deviation of the residuals; 0.0 if there are none).
+    ``work`` needs ``len(y)`` values."""
+    r = np.abs(y - fit)
+    r = r[np.isfinite(r)]
+    if r.size == 0:
+        return 0.0
+    return 1.4826 * float(np.median(r))
+
+
+def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, result):
+    """Cyclical bounds on a smoothed curve ``s(x)`` (``x`` increasing, NaN-free).
+
+    * ``start`` = level at the start: ``s_0``; ``imin`` = argmin ``s``; ``drop = start - s_min``.
+    * divergence = first ``j > imin`` with ``s_j > start`` (the loss climbed back above where it
+      began), else ``n``.
+    * base = first index after which ``s`` stays below ``start - base_frac * drop`` up to
+      ``imin`` (onset of sustained descent).
+    * plateau = first index ``>= base`` with ``s <= s_min + plateau_frac * drop`` (the fast
+      descent is over).
+    * unstable = first ``j`` in (base, imin] where the slope turns positive by more than
+      ``edge`` (noise units per decade) after the steepest point: a rise inside the valley.
+    * max = min(plateau, unstable, imin).
+
+    ``result`` gets indices (as floats) and levels; see ``R_*`` slots. O(n).
+    """
+    n = x.shape[0]
+    result[:] = np.nan
+    imin = int(np.argmin(s))
+    start = s[0]
+    drop = start - s[imin]
+    result[R_MIN] = imin
+    result[R_START] = start
+    result[R_DROP] = drop
+    result[R_SIGMA] = sigma
+    div = n
+    for j in range(imin + 1, n):
+        if s[j] > start:
+            div = j
+            break
+    result[R_DIVERGE] = div
+    level = start - base_frac * drop
+    base = 0
+    for j in range(imin, -1, -1):
+        if s[j] > level:
+            base = j + 1
+            break
+    if base > imin:
+        base = imin
+    result[R_BASE] = base
+    plat_level = s[imin] + plateau_frac * drop
+    plateau = imin
+    for j in range(base, imin + 1):
+        if s[j] <= plat_level:
+            plateau = j
+            break
+    result[R_PLATEAU] = plateau
+    steep = base
+    for j in range(base, imin + 1):
+        if slope[j] < slope[steep]:
+            steep = j
+    result[R_STEEPEST] = steep
+    result[R_MINSLOPE] = slope[steep]
+    unstable = imin
+    for j in range(steep, imin + 1):
+        if slope[j] > edge * sigma:
+            unstable = j
+            break
+    result[R_UNSTABLE] = unstable
+    result[R_MAX] = min(plateau, unstable, imin)
+    flags = 0.0
+    result[R_FLAGS] = flags
+
+
+def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slope, work, result):
+    """One range test end to end: :func:`lowess` -> :func:`noise_sigma` -> :func:`find_bounds`.
+
+    ``x`` increasing, ``y`` may hold NaN. A log whose smoothed curve is all NaN gets
+    ``result[R_MIN] = -1``.
+    """
+    n = x.shape[0]
+    lowess(x, y, width, iterations, fit, slope, work)
+    sigma = noise_sigma(y, fit, work[:n])
+    if not np.all(fit == fit):
+        # a gap wider than the window: carry neighbours so the bound search sees a curve
+        good = fit == fit
+        if not good.any():
+            result[:] = np.nan
+            result[R_MIN] = -1
+            return
+        idx = np.where(good, np.arange(n), 0)
+        np.maximum.accumulate(idx, out=idx)
+        first = int(np.argmax(good))
+        idx[:first] = first
+        fit[:] = fit[idx]
+        slope[:] = slope[idx]
+    find_bounds(x, fit, slope, sigma, base_frac, plateau_frac, edge, result)
+
+
+def analyze_runs(x, y, lengths, width, iterations, base_frac, plateau_frac, edge, fit, slope, work, result, n_threads):
+    """:func:`analyze_run` on each row ``r`` of ``[runs, points]`` arrays, using the first
+    ``lengths[r]`` points; ``work`` is ``[runs, LOWESS_WORK_ROWS * (points + 1)]``,
+    ``result`` is ``[runs, ANALYZE_RESULT_SIZE]``. ``n_threads`` is ignored here."""
+    for r in range(x.shape[0]):
+        m = int(lengths[r])
+        analyze_run(x[r, :m], y[r, :m], width, iterations, base_frac, plateau_frac, edge,
+                    fit[r, :m], slope[r, :m], work[r, : LOWESS_WORK_ROWS * (m + 1)], result[r])
+
+
+def bin_log(lr, loss, edges, out_x, out_y, out_count):
+    """Reduce a long sorted log to bins of learning rate.
+
+    ``edges`` (increasing, ``nb + 1`` values) are LR bin edges; bin ``b`` takes
+    ``edges[b] <= lr < edges[b+1]`` (the last bin includes its right edge). For each bin:
+    ``out_x`` = log10 of the mean LR, ``out_y`` = mean of the finite losses (NaN if none),
+    ``out_count`` = number of finite losses. Returns the number of points that fell in no bin.
+    """
+    nb = edges.shape[0] - 1
+    idx = np.searchsorted(edges, lr, side="right") - 1
+    idx[lr == edges[nb]] = nb - 1
+    inside = (idx >= 0) & (idx < nb)
+    outside = int(lr.shape[0] - inside.sum())
+    i = idx[inside]
+    fin = np.isfinite(loss[inside])
+    cnt_all = np.bincount(i, minlength=nb)
+    sum_lr = np.bincount(i, weights=lr[inside], minlength=nb)
+    cnt = np.bincount(i[fin], minlength=nb)
+    sum_y = np.bincount(i[fin], weights=loss[inside][fin], minlength=nb)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out_x[:] = np.log10(sum_lr / cnt_all)
+        out_y[:] = np.where(cnt > 0, sum_y / np.maximum(cnt, 1), np.nan)
+    out_count[:] = cnt
+    return outside
+
+
+def parse_columns(buf, delim, ncols, col_a, col_b, out_a, out_b, status):
+    """Parse the rows of a delimited text body (bytes as a uint8 array, header removed).
+
+    Reads fields ``col_a`` and ``col_b`` of each non-empty line into ``out_a`` / ``out_b``
+    (empty fields and ``nan`` give NaN). ``status`` (int64[3]) gets: rows read, 0 on success
+    or the 1-based row of the first malformed line, and the error kind (1 wrong field count,
+    2 unparsable number). Returns the number of rows.
+    """
+    text = bytes(buf).decode("utf-8", "replace")
+    rows = 0
+    status[0] = 0
+    status[1] = 0
+    status[2] = 0
+    line_no = 0
+    for line in text.split("\n"):
+        line_no += 1
+        line = line.rstrip("\r")
+        if not line.strip():
+            continue
+        fields = line.split(chr(delim))
+        if len(fields) != ncols:
+            status[1] = line_no
+            status[2] = 1
+            break
+        try:
+            a = _parse_field(fields[col_a])
+            b = _parse_field(fields[col_b])
+        except ValueError:
+            status[1] = line_no
+            status[2] = 2
+            break
+        if rows < out_a.shape[0]:
+            out_a[rows] = a
+            out_b[rows] = b
+        rows += 1
+    status[0] = rows
+    return rows
+
+
+def _parse_field(s):
+    s = s.strip()
+    if s == "":
+        return math.nan
+    if s.startswith('"') and s.endswith('"') and len(s) >= 2:
+        s = s[1:-1]
+    return float(s)
+
+
+def scan_log(lr, loss, stats):
+    """One pass over a raw log, so that clean logs (the common case) skip every copy.
+
+    ``stats`` (int64[6]) gets: first index with a non-finite or non-positive ``lr`` (-1 if
+    none); first ``i >= 1`` with ``lr[i] <= lr[i-1]`` (-1: strictly increasing); number of
+    non-finite losses; last index with a finite loss (-1 if none); first index with a
+    non-finite loss (-1 if none); first ``i >= 1`` with ``lr[i] < lr[i-1]`` (-1: sorted).
+    """
+    n = lr.shape[0]
+    bad = np.flatnonzero(~(np.isfinite(lr) & (lr > 0)))
+    stats[0] = bad[0] if bad.size else -1
+    d = lr[1:] - lr[:-1]
+    v = np.flatnonzero(~(d > 0))
+    stats[1] = v[0] + 1 if v.size else -1
+    fin = np.isfinite(loss)
+    nf = np.flatnonzero(~fin)
+    stats[2] = nf.size
+    f = np.flatnonzero(fin)
+    stats[3] = f[-1] if f.size else -1
+    stats[4] = nf[0] if nf.size else -1
+    u = np.flatnonzero(d < 0)
+    stats[5] = u[0] + 1 if u.size else -1

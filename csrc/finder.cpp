@@ -1,0 +1,434 @@
+// Range-test kernels. See finder.hpp; the reference is pyclr/_reference/finder.py.
+#include "finder.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace pyclr {
+namespace finder {
+
+namespace {
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Median of work[0..m) (reorders it); NumPy's definition for even m.
+double median_inplace(double *work, std::int64_t m) {
+    std::int64_t k = m / 2;
+    std::nth_element(work, work + k, work + m);
+    double hi = work[k];
+    if (m % 2 == 1) return hi;
+    double lo = *std::max_element(work, work + k);
+    return (lo + hi) / 2.0;
+}
+}  // namespace
+
+void ema(const double *x, std::int64_t n, double alpha, double *out) {
+    if (n <= 0) return;
+    const double keep = 1.0 - alpha;
+    double s = x[0];
+    out[0] = s;
+    for (std::int64_t k = 1; k < n; ++k) {
+        s = alpha * x[k] + keep * s;
+        out[k] = s;
+    }
+}
+
+void ema_debiased(const double *x, std::int64_t n, double beta, std::int64_t step_offset, double *out) {
+    const double one_minus = 1.0 - beta;
+    double a = 0.0, p = 1.0;
+    for (std::int64_t i = 0; i < step_offset; ++i) p *= beta;
+    std::int64_t k = 0;
+    // Once beta^k has underflowed the correction is exactly 1; the division by 1 stays for
+    // bit-identity with the reference, but the loop body is branch-free either way.
+    for (; k < n; ++k) {
+        a = beta * a + one_minus * x[k];
+        p *= beta;
+        out[k] = a / (1.0 - p);
+    }
+}
+
+void gradient_index(const double *y, std::int64_t n, double *out) {
+    out[0] = y[1] - y[0];
+    out[n - 1] = y[n - 1] - y[n - 2];
+    for (std::int64_t i = 1; i + 1 < n; ++i) out[i] = (y[i + 1] - y[i - 1]) / 2.0;
+}
+
+void gradient_x(const double *x, const double *y, std::int64_t n, double *out) {
+    out[0] = (y[1] - y[0]) / (x[1] - x[0]);
+    out[n - 1] = (y[n - 1] - y[n - 2]) / (x[n - 1] - x[n - 2]);
+    for (std::int64_t i = 1; i + 1 < n; ++i) {
+        const double h0 = x[i] - x[i - 1], h1 = x[i + 1] - x[i];
+        const double a = -h1 / (h0 * (h0 + h1));
+        const double b = (h1 - h0) / (h0 * h1);
+        const double c = h0 / (h1 * (h0 + h1));
+        out[i] = a * y[i - 1] + b * y[i] + c * y[i + 1];
+    }
+}
+
+std::int64_t argmin_nanfirst(const double *y, std::int64_t n) {
+    std::int64_t best = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (std::isnan(y[i])) return i;
+        if (y[i] < y[best]) best = i;
+    }
+    return best;
+}
+
+std::int64_t valley_index(const double *y, std::int64_t n, double *work) {
+    // work[l] = negated largest last value of a strictly decreasing subsequence of length l+1.
+    std::int64_t m = 0, best_len = 1, best_end = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double v = y[i];
+        if (std::isnan(v)) continue;
+        const double key = -v;
+        const std::int64_t pos = std::lower_bound(work, work + m, key) - work;
+        work[pos] = key;
+        if (pos == m) ++m;
+        if (pos + 1 > best_len) {
+            best_len = pos + 1;
+            best_end = i;
+        }
+    }
+    const double sections = static_cast<double>(best_len) / 3.0;
+    return best_end - best_len + static_cast<std::int64_t>(sections) + static_cast<std::int64_t>(sections / 2.0);
+}
+
+std::int64_t slide_index(const double *grad, std::int64_t n, double thresh, std::int64_t lr_diff) {
+    std::int64_t r = n - 1, l = n - 1 - lr_diff, ans = l;
+    while (l >= 0 && std::fabs(grad[r] - grad[l]) > thresh) {
+        ans = l;
+        --r;
+        --l;
+    }
+    return ans;
+}
+
+std::int64_t steep_index(const double *lrs, const double *y, std::int64_t n) {
+    std::int64_t best = 0;
+    double bestv = 0.0;
+    for (std::int64_t i = 0; i + 1 < n; ++i) {
+        const double d = (y[i + 1] - y[i]) / (std::log(lrs[i + 1]) - std::log(lrs[i]));
+        if (std::isnan(d)) return i;
+        if (i == 0 || d < bestv) {
+            best = i;
+            bestv = d;
+        }
+    }
+    return best;
+}
+
+std::int64_t ignite_index(const double *s, std::int64_t n) {
+    const std::int64_t m = argmin_nanfirst(s, n);
+    if (m < 2) return -1;
+    std::int64_t best = 0;
+    double bestv = 0.0;
+    for (std::int64_t i = 1; i < m; ++i) {
+        const double g = 0.5 * (s[i + 1] - s[i - 1]);
+        if (std::isnan(g)) return i;
+        if (i == 1 || g < bestv) {
+            best = i - 1;
+            bestv = g;
+        }
+    }
+    return best + 1;
+}
+
+std::int64_t stop_index(const double *s, std::int64_t n, double threshold, bool best_from_previous) {
+    if (n <= 0) return 0;
+    double best = s[0];
+    for (std::int64_t k = 1; k < n; ++k) {
+        const double v = s[k];
+        if (!best_from_previous && v < best) best = v;
+        if (v > threshold * best) return k + 1;
+        if (best_from_previous && v < best) best = v;
+    }
+    return n;
+}
+
+void lowess(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
+            double *out, double *slope, double *work) {
+    if (n <= 0) return;
+    const std::int64_t stride = n + 1;
+    double *P0 = work, *P1 = work + stride, *P2 = work + 2 * stride, *P3 = work + 3 * stride,
+           *P4 = work + 4 * stride, *w = work + 6 * stride, *r = work + 7 * stride;
+    const double x0 = x[0] + 0.5 * (x[n - 1] - x[0]);
+    const double half = 0.5 * width;
+    for (std::int64_t i = 0; i < n; ++i) w[i] = (y[i] == y[i]) ? 1.0 : 0.0;
+    for (std::int64_t it = 0; it <= iterations; ++it) {
+        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0;
+        P0[0] = P1[0] = P2[0] = P3[0] = P4[0] = 0.0;
+        for (std::int64_t i = 0; i < n; ++i) {
+            const double xc = x[i] - x0;
+            const double yy = (y[i] == y[i]) ? y[i] : 0.0;
+            const double wx = w[i] * xc;
+            a0 += w[i];
+            a1 += wx;
+            a2 += wx * xc;
+            a3 += w[i] * yy;
+            a4 += wx * yy;
+            P0[i + 1] = a0;
+            P1[i + 1] = a1;
+            P2[i + 1] = a2;
+            P3[i + 1] = a3;
+            P4[i + 1] = a4;
+        }
+        std::int64_t lo = 0, hi = 0;
+        for (std::int64_t i = 0; i < n; ++i) {
+            const double left = x[i] - half, right = x[i] + half;
+            while (x[lo] < left) ++lo;
+            while (hi < n && x[hi] <= right) ++hi;
+            const double s0 = P0[hi] - P0[lo], s1 = P1[hi] - P1[lo], s2 = P2[hi] - P2[lo];
+            const double sy = P3[hi] - P3[lo], sxy = P4[hi] - P4[lo];
+            const double mx = s1 / s0, my = sy / s0;
+            const double var = s2 - s1 * mx, cov = sxy - s1 * my;
+            double b = cov / var;
+            if (!(var > 1e-12 * s2)) b = 0.0;
+            if (s0 > 0.0) {
+                out[i] = my + b * ((x[i] - x0) - mx);
+                slope[i] = b;
+            } else {
+                out[i] = kNaN;
+                slope[i] = kNaN;
+            }
+        }
+        if (it == iterations) break;
+        std::int64_t m = 0;
+        for (std::int64_t i = 0; i < n; ++i) {
+            const bool finite = y[i] == y[i];
+            r[i] = finite ? std::fabs(y[i] - out[i]) : kNaN;
+            if (finite && out[i] == out[i]) work[5 * stride + m++] = r[i];
+        }
+        const double med = m ? median_inplace(work + 5 * stride, m) : 0.0;
+        if (!(med > 0.0)) break;
+        const double scale = 6.0 * med;
+        for (std::int64_t i = 0; i < n; ++i) {
+            const double u = r[i] / scale;
+            if (y[i] == y[i] && u < 1.0) {
+                const double t = 1.0 - u * u;
+                w[i] = t * t;
+            } else {
+                w[i] = 0.0;
+            }
+        }
+    }
+}
+
+double noise_sigma(const double *y, const double *fit, std::int64_t n, double *work) {
+    std::int64_t m = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double r = std::fabs(y[i] - fit[i]);
+        if (std::isfinite(r)) work[m++] = r;
+    }
+    if (m == 0) return 0.0;
+    return 1.4826 * median_inplace(work, m);
+}
+
+void find_bounds(const double *x, const double *s, const double *slope, std::int64_t n, double sigma,
+                 double base_frac, double plateau_frac, double edge, double *result) {
+    (void)x;
+    for (int i = 0; i < kResultSize; ++i) result[i] = kNaN;
+    const std::int64_t imin = argmin_nanfirst(s, n);
+    const double start = s[0];
+    const double drop = start - s[imin];
+    result[R_MIN] = static_cast<double>(imin);
+    result[R_START] = start;
+    result[R_DROP] = drop;
+    result[R_SIGMA] = sigma;
+    std::int64_t div = n;
+    for (std::int64_t j = imin + 1; j < n; ++j)
+        if (s[j] > start) {
+            div = j;
+            break;
+        }
+    result[R_DIVERGE] = static_cast<double>(div);
+    const double level = start - base_frac * drop;
+    std::int64_t base = 0;
+    for (std::int64_t j = imin; j >= 0; --j)
+        if (s[j] > level) {
+            base = j + 1;
+            break;
+        }
+    if (base > imin) base = imin;
+    result[R_BASE] = static_cast<double>(base);
+    const double plat_level = s[imin] + plateau_frac * drop;
+    std::int64_t plateau = imin;
+    for (std::int64_t j = base; j <= imin; ++j)
+        if (s[j] <= plat_level) {
+            plateau = j;
+            break;
+        }
+    result[R_PLATEAU] = static_cast<double>(plateau);
+    std::int64_t steep = base;
+    for (std::int64_t j = base; j <= imin; ++j)
+        if (slope[j] < slope[steep]) steep = j;
+    result[R_STEEPEST] = static_cast<double>(steep);
+    result[R_MINSLOPE] = slope[steep];
+    std::int64_t unstable = imin;
+    for (std::int64_t j = steep; j <= imin; ++j)
+        if (slope[j] > edge * sigma) {
+            unstable = j;
+            break;
+        }
+    result[R_UNSTABLE] = static_cast<double>(unstable);
+    result[R_MAX] = static_cast<double>(std::min(std::min(plateau, unstable), imin));
+    result[R_FLAGS] = 0.0;
+}
+
+void analyze_run(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
+                 double base_frac, double plateau_frac, double edge, double *fit, double *slope,
+                 double *work, double *result) {
+    lowess(x, y, n, width, iterations, fit, slope, work);
+    const double sigma = noise_sigma(y, fit, n, work);
+    std::int64_t first = -1;
+    bool gaps = false;
+    for (std::int64_t i = 0; i < n; ++i) {
+        if (fit[i] == fit[i]) {
+            if (first < 0) first = i;
+        } else {
+            gaps = true;
+        }
+    }
+    if (first < 0) {
+        for (int i = 0; i < kResultSize; ++i) result[i] = kNaN;
+        result[R_MIN] = -1.0;
+        return;
+    }
+    if (gaps) {
+        for (std::int64_t i = 0; i < first; ++i) {
+            fit[i] = fit[first];
+            slope[i] = slope[first];
+        }
+        for (std::int64_t i = first + 1; i < n; ++i)
+            if (!(fit[i] == fit[i])) {
+                fit[i] = fit[i - 1];
+                slope[i] = slope[i - 1];
+            }
+    }
+    find_bounds(x, fit, slope, n, sigma, base_frac, plateau_frac, edge, result);
+}
+
+std::int64_t bin_log(const double *lr, const double *loss, std::int64_t n, const double *edges, std::int64_t nb,
+                     double *out_x, double *out_y, std::int64_t *out_count) {
+    std::int64_t outside = 0, b = 0, i = 0;
+    for (; i < n && lr[i] < edges[0]; ++i) ++outside;
+    for (std::int64_t k = 0; k < nb; ++k) {
+        const double right = edges[k + 1];
+        const bool last = k == nb - 1;
+        std::int64_t cnt_all = 0, cnt = 0;
+        double sum_lr = 0.0, sum_y = 0.0;
+        for (; i < n && (lr[i] < right || (last && lr[i] == right)); ++i) {
+            ++cnt_all;
+            sum_lr += lr[i];
+            const double v = loss[i];
+            if (std::isfinite(v)) {
+                ++cnt;
+                sum_y += v;
+            }
+        }
+        out_x[k] = std::log10(sum_lr / static_cast<double>(cnt_all));
+        out_y[k] = cnt > 0 ? sum_y / static_cast<double>(cnt) : kNaN;
+        out_count[k] = cnt;
+        b = k;
+    }
+    (void)b;
+    outside += n - i;
+    return outside;
+}
+
+void scan_log(const double *lr, const double *loss, std::int64_t n, std::int64_t *stats) {
+    std::int64_t bad = -1, noninc = -1, nonfin = 0, last = -1, firstnf = -1, dec = -1;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double v = lr[i];
+        if (bad < 0 && !(std::isfinite(v) && v > 0)) bad = i;
+        if (i > 0) {
+            if (noninc < 0 && !(v > lr[i - 1])) noninc = i;
+            if (dec < 0 && v < lr[i - 1]) dec = i;
+        }
+        if (std::isfinite(loss[i])) {
+            last = i;
+        } else {
+            ++nonfin;
+            if (firstnf < 0) firstnf = i;
+        }
+    }
+    stats[0] = bad;
+    stats[1] = noninc;
+    stats[2] = nonfin;
+    stats[3] = last;
+    stats[4] = firstnf;
+    stats[5] = dec;
+}
+
+namespace {
+inline bool parse_field(const char *p, const char *e, double *value) {
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\r')) ++p;
+    while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r')) --e;
+    if (e - p >= 2 && *p == '"' && e[-1] == '"') {
+        ++p;
+        --e;
+    }
+    if (p == e) {
+        *value = kNaN;
+        return true;
+    }
+    if (*p == '+') ++p;
+    auto res = std::from_chars(p, e, *value);
+    return res.ec == std::errc() && res.ptr == e;
+}
+}  // namespace
+
+std::int64_t parse_columns(const char *buf, std::int64_t len, char delim, std::int64_t ncols, std::int64_t col_a,
+                           std::int64_t col_b, double *out_a, double *out_b, std::int64_t cap, std::int64_t *status) {
+    std::int64_t rows = 0, line_no = 0;
+    status[0] = status[1] = status[2] = 0;
+    const char *p = buf, *end = buf + len;
+    while (p < end) {
+        const char *eol = static_cast<const char *>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+        if (!eol) eol = end;
+        ++line_no;
+        bool blank = true;
+        for (const char *q = p; q < eol; ++q)
+            if (!(*q == ' ' || *q == '\t' || *q == '\r')) {
+                blank = false;
+                break;
+            }
+        if (!blank) {
+            double a = 0.0, b = 0.0;
+            std::int64_t field = 0;
+            const char *f = p;
+            bool ok = true;
+            for (const char *q = p;; ++q) {
+                if (q == eol || *q == delim) {
+                    if (field == col_a) ok = ok && parse_field(f, q, &a);
+                    if (field == col_b) ok = ok && parse_field(f, q, &b);
+                    ++field;
+                    f = q + 1;
+                    if (q == eol) break;
+                }
+            }
+            if (field != ncols) {
+                status[1] = line_no;
+                status[2] = 1;
+                break;
+            }
+            if (!ok) {
+                status[1] = line_no;
+                status[2] = 2;
+                break;
+            }
+            if (rows < cap) {
+                out_a[rows] = a;
+                out_b[rows] = b;
+            }
+            ++rows;
+        }
+        p = eol + 1;
+    }
+    status[0] = rows;
+    return rows;
+}
+
+}  // namespace finder
+}  // namespace pyclr

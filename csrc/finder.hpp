@@ -1,0 +1,42 @@
+// Range-test kernels on raw pointers: no Python, no allocation, no validation.
+// The readable definitions (and test oracle) are in pyclr/_reference/finder.py; every
+// kernel here computes the same operations in the same order, so results agree to the ulp.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+
+namespace pyclr {
+namespace finder {
+
+constexpr int kResultSize = 12;
+constexpr int kLowessWorkRows = 8;
+enum Slot { R_BASE, R_MAX, R_MIN, R_DIVERGE, R_SIGMA, R_DROP, R_PLATEAU, R_UNSTABLE, R_START, R_STEEPEST, R_MINSLOPE, R_FLAGS };
+
+void ema(const double *x, std::int64_t n, double alpha, double *out);
+void ema_debiased(const double *x, std::int64_t n, double beta, std::int64_t step_offset, double *out);
+void gradient_index(const double *y, std::int64_t n, double *out);
+void gradient_x(const double *x, const double *y, std::int64_t n, double *out);
+std::int64_t argmin_nanfirst(const double *y, std::int64_t n);
+std::int64_t valley_index(const double *y, std::int64_t n, double *work);
+std::int64_t slide_index(const double *grad, std::int64_t n, double thresh, std::int64_t lr_diff);
+std::int64_t steep_index(const double *lrs, const double *y, std::int64_t n);
+std::int64_t ignite_index(const double *s, std::int64_t n);
+std::int64_t stop_index(const double *s, std::int64_t n, double threshold, bool best_from_previous);
+void lowess(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
+            double *out, double *slope, double *work);
+double noise_sigma(const double *y, const double *fit, std::int64_t n, double *work);
+void find_bounds(const double *x, const double *s, const double *slope, std::int64_t n, double sigma,
+                 double base_frac, double plateau_frac, double edge, double *result);
+void analyze_run(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
+                 double base_frac, double plateau_frac, double edge, double *fit, double *slope,
+                 double *work, double *result);
+std::int64_t bin_log(const double *lr, const double *loss, std::int64_t n, const double *edges, std::int64_t nb,
+                     double *out_x, double *out_y, std::int64_t *out_count);
+// stats[6]: first bad lr, first non-increase, #non-finite losses, last finite loss, first non-finite loss, first decrease.
+void scan_log(const double *lr, const double *loss, std::int64_t n, std::int64_t *stats);
+// Returns rows parsed; status[0]=rows, status[1]=1-based line of first error (0 = none), status[2]=kind.
+std::int64_t parse_columns(const char *buf, std::int64_t len, char delim, std::int64_t ncols, std::int64_t col_a,
+                           std::int64_t col_b, double *out_a, double *out_b, std::int64_t cap, std::int64_t *status);
+
+}  // namespace finder
+}  // namespace pyclr

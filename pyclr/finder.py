@@ -1,0 +1,705 @@
+"""Range-test analysis: the anchors' single-LR rules, and cyclical bounds with a verdict.
+
+Two entry points:
+
+* :func:`suggest` reproduces one library's own suggestion rule exactly (its smoothing,
+  divergence stop and skip window included), for comparison and migration.
+* :func:`analyze` returns both cyclical bounds (``base_lr``, ``max_lr``), a single LR for
+  one-cycle, the curve it used, and a verdict that says when the log cannot support an
+  answer. It works on ``log10(lr)`` with a zero-phase robust smoother whose width is in
+  decades of LR (no EMA lag), and measures slopes in units of the log's own noise.
+
+Both validate once here and call the active kernel backend (``pyclr._backend``), so
+errors are identical on every backend.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from . import _backend
+from . import _validate as V
+
+__all__ = ["Analysis", "analyze", "suggest", "METHODS", "VERDICTS"]
+
+#: Names accepted by :func:`suggest`'s ``method``.
+METHODS = ("steepest", "valley", "slide", "minimum", "steep", "ignite", "lightning", "lightning_2.6")
+#: Verdict codes of :class:`Analysis`.
+VERDICTS = ("ok", "no_descent", "no_turn_up", "too_noisy", "too_short")
+
+# result slots written by the analyze kernels (see pyclr/_reference/finder.py)
+_R_BASE, _R_MAX, _R_MIN, _R_DIVERGE, _R_SIGMA, _R_DROP, _R_PLATEAU, _R_UNSTABLE, _R_START, _R_STEEPEST, _R_MINSLOPE = range(11)
+
+_MIN_POINTS = 8
+#: Logs longer than this are reduced to LR bins of ``width / 20`` decades before smoothing.
+_BIN_THRESHOLD = 200_000
+
+
+# --------------------------------------------------------------------------------------
+# input validation
+# --------------------------------------------------------------------------------------
+def _as_vector(name: str, value: Any) -> np.ndarray:
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"Expected a 1-D sequence of numbers for {name}, but got {value!r}")
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TypeError(f"Expected a 1-D sequence of numbers for {name}, but got {type(value).__name__}") from exc
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
+        raise TypeError(f"Expected a 1-D sequence of numbers for {name}, but got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"Expected real numbers for {name}, but got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"Expected a 1-D sequence for {name}, but got an array of shape {arr.shape}")
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def _check_pair(lrs: Any, losses: Any) -> tuple[np.ndarray, np.ndarray]:
+    x = _as_vector("lrs", lrs)
+    y = _as_vector("losses", losses)
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"Expected lrs and losses of equal length, but got {x.shape[0]} and {y.shape[0]}")
+    if x.shape[0] < 2:
+        raise ValueError(f"Expected at least 2 points in the log, but got {x.shape[0]}")
+    return x, y
+
+
+def _check_lrs(x: np.ndarray, stats: np.ndarray) -> None:
+    i = int(stats[0])
+    if i >= 0:
+        raise ValueError(f"Expected positive, finite lr values, but got {x[i]!r} at index {i}")
+
+
+def _check_losses(y: np.ndarray, stats: np.ndarray) -> None:
+    if int(stats[3]) < 0:
+        raise ValueError(f"Expected at least one finite loss, but got none in {y.shape[0]} values")
+
+
+def _scan(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    stats = np.empty(6, dtype=np.int64)
+    _backend.kernels().scan_log(x, y, stats)
+    return stats
+
+
+# --------------------------------------------------------------------------------------
+# suggest(): the anchors' rules
+# --------------------------------------------------------------------------------------
+def _smooth_tlf(K, y, smoothed):
+    if smoothed:
+        return y
+    s = np.empty_like(y)
+    K.ema(y, 0.05, s)
+    return s
+
+
+def suggest(lrs: Any, losses: Any, method: str = "steepest", *, smoothed: bool = False, num_it: Optional[int] = None) -> float:
+    r"""One learning rate by a named library's rule, reproduced exactly.
+
+    Each rule applies its library's own smoothing, divergence stop and skip window to the
+    *full* log (as recorded, in iteration order), so ``suggest`` on a log recorded with the
+    stop switched off gives what that library would have printed.
+
+    ========================  ==================================================================
+    ``method``                mirrors
+    ========================  ==================================================================
+    ``"steepest"``            torch-lr-finder 0.2.2 ``LRFinder.plot(skip_start=10, skip_end=5)``:
+                              EMA ``s_k = 0.05 L_k + 0.95 s_{k-1}`` (``s_0 = L_0``), stop after the
+                              first ``s_k > 5 min(s_0..s_k)``, ``argmin np.gradient(s)[10:-5]``.
+    ``"ignite"``              ignite 0.5.5 ``FastaiLRFinder.lr_suggestion()``: same EMA and stop;
+                              steepest central difference ``(s_{i+1}-s_{i-1})/2`` before
+                              ``argmin s`` (LRs as logged).
+    ``"valley"``              fastai 2.8 ``valley`` (default of ``lr_find``): debiased EMA
+                              ``beta=0.98``, stop at ``s_k > 4 min``, window
+                              ``[num_it//10 : -5]``, cut at the first NaN; the middle of the
+                              longest strictly decreasing subsequence (O(n log n) here, fastai's
+                              is O(n^2); same answer, same ties).
+    ``"slide"``               fastai 2.8 ``slide(lr_diff=15, thresh=0.005)`` on the same window.
+    ``"minimum"``             fastai 2.8 ``minimum``: ``lr[argmin s] / 10`` on the same window.
+    ``"steep"``               fastai 2.8 ``steep``: left end of the steepest ``ds / d ln(lr)``.
+    ``"lightning"``           Lightning <= 2.5.2 ``_LRFinder.suggestion()``: debiased EMA
+                              ``beta=0.98`` with Lightning's off-by-one correction
+                              ``1 - beta^(k+2)``, stop at ``s_k > 4 min(s_0..s_{k-1})``,
+                              ``s[10:-1]`` finite values, ``argmin torch.gradient`` per index
+                              (+10, Lightning's own index mapping).
+    ``"lightning_2.6"``       Lightning 2.5.3 to 2.6.6: as above but the gradient is taken
+                              against the raw LR (``torch.gradient(s, spacing=[lr])``).
+    ========================  ==================================================================
+
+    Parameters
+    ----------
+    lrs, losses : array_like
+        The log: learning rate and *raw* training loss of each iteration.
+    method : str
+        One of :data:`METHODS`.
+    smoothed : bool
+        ``True`` when ``losses`` are already the library's smoothed losses (e.g.
+        torch-lr-finder's ``history["loss"]``, fastai's ``recorder.losses``): the
+        smoothing step is skipped, the stop and the rule are applied.
+    num_it : int, optional
+        fastai's planned iteration count (its window starts at ``num_it // 10``);
+        defaults to the log length.
+
+    Returns
+    -------
+    float
+        The suggested learning rate.
+
+    Raises
+    ------
+    ValueError
+        Where the library itself fails (too few points after its stop and window,
+        ignite's "not U-shaped" curve, Lightning's "fewer than 2 finite points").
+
+    Examples
+    --------
+    >>> import numpy as np, pyclr
+    >>> lrs = np.geomspace(1e-5, 1.0, 100)
+    >>> losses = 2.0 - np.tanh(3 * (np.log10(lrs) + 2.5)) + np.where(lrs > 0.1, 50 * (lrs - 0.1), 0)
+    >>> round(pyclr.suggest(lrs, losses, "steepest"), 5) > 0
+    True
+    """
+    x, y = _check_pair(lrs, losses)
+    method = V.choice("method", method, METHODS)
+    smoothed = V.boolean("smoothed", smoothed)
+    n = x.shape[0]
+    if num_it is None:
+        num_it = n
+    num_it = V.int_at_least("num_it", num_it, 1)
+    stats = _scan(x, y)
+    _check_lrs(x, stats)
+    K = _backend.kernels()
+    if method in ("steepest", "ignite"):
+        s = _smooth_tlf(K, y, smoothed)
+        m = int(K.stop_index(s, 5.0, False))
+        s = s[:m]
+        if method == "steepest":
+            if m < 10 + 5 + 2:
+                raise ValueError(
+                    f"Expected at least 17 points before torch-lr-finder's stop for method 'steepest' "
+                    f"(skip_start=10, skip_end=5), but got {m}")
+            w = np.ascontiguousarray(s[10 : m - 5])
+            g = np.empty_like(w)
+            K.gradient_index(w, g)
+            return float(x[10 + int(K.argmin_nanfirst(g))])
+        i = int(K.ignite_index(np.ascontiguousarray(s)))
+        if i < 0:
+            raise ValueError(
+                "Expected a U-shaped curve for method 'ignite', but the smoothed minimum is within the "
+                "first 2 points (ignite raises here)")
+        return float(x[i])
+    if method in ("lightning", "lightning_2.6"):
+        if smoothed:
+            s = y
+        else:
+            s = np.empty_like(y)
+            K.ema_debiased(y, 0.98, 1, s)
+        m = int(K.stop_index(s, 4.0, True))
+        ls = s[:m][10:-1]
+        lx = x[:m][10:-1]
+        fin = np.isfinite(ls)
+        if int(fin.sum()) < 2:
+            raise ValueError(
+                f"Expected at least 2 finite points in Lightning's window s[10:-1], but got {int(fin.sum())} "
+                "(Lightning returns None here)")
+        lsf = np.ascontiguousarray(ls[fin])
+        g = np.empty_like(lsf)
+        if method == "lightning":
+            K.gradient_index(lsf, g)
+            # Lightning <= 2.5.2 adds skip_begin to an index taken after dropping non-finite
+            # values: reproduced as is (it is off when NaNs were dropped before the minimum).
+            return float(x[int(K.argmin_nanfirst(g)) + 10])
+        lxf = np.ascontiguousarray(lx[fin])
+        K.gradient_x(lxf, lsf, g)
+        return float(lxf[int(K.argmin_nanfirst(g))])
+    # fastai 2.8
+    if smoothed:
+        s = y
+    else:
+        s = np.empty_like(y)
+        K.ema_debiased(y, 0.98, 0, s)
+    m = int(K.stop_index(s, 4.0, False))
+    fl = x[:m][num_it // 10 : -5]
+    fs = s[:m][num_it // 10 : -5]
+    nan = np.flatnonzero(np.isnan(fs))
+    if nan.size:
+        fl, fs = fl[: nan[0]], fs[: nan[0]]
+    fl = np.ascontiguousarray(fl)
+    fs = np.ascontiguousarray(fs)
+    k = fs.shape[0]
+    need = {"valley": 1, "minimum": 1, "slide": 16, "steep": 2}[method]
+    if k < need:
+        raise ValueError(
+            f"Expected at least {need} points in fastai's window [num_it//10 : -5] for method {method!r}, "
+            f"but got {k} (fastai raises here)")
+    if method == "valley":
+        work = np.empty(k)
+        return float(fl[int(K.valley_index(fs, work))])
+    if method == "minimum":
+        return float(fl[int(K.argmin_nanfirst(fs))] / 10.0)
+    if method == "steep":
+        return float(fl[int(K.steep_index(fl, fs))])
+    g = np.empty_like(fs)
+    K.gradient_index(fs, g)
+    return float(fl[int(K.slide_index(g, 0.005, 15))])
+
+
+# --------------------------------------------------------------------------------------
+# analyze(): bounds and verdict
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Analysis:
+    """What :func:`analyze` found in a range test.
+
+    Attributes
+    ----------
+    base_lr, max_lr : float or None
+        Cyclical bounds (Smith 2017): ``base_lr`` where sustained descent begins,
+        ``max_lr`` the earliest of the end of fast descent, the onset of instability and
+        the smoothed minimum. ``max_lr`` is None when the loss never turned up.
+    lr : float or None
+        A single LR for one-cycle (its peak): ``max_lr``.
+    verdict : str
+        ``"ok"`` or why not: ``"no_descent"``, ``"no_turn_up"``, ``"too_noisy"``, ``"too_short"``.
+    reasons : tuple of str
+        Sentences a person can act on.
+    lrs, losses, smoothed, slope : ndarray
+        The cleaned log (LR bins for long logs), the smoothed loss and ``d smoothed / d log10(lr)``.
+    min_lr, divergence_lr : float or None
+        LR of the smoothed minimum; first LR after it where the loss climbed above its
+        starting level or turned non-finite (None if it never did).
+    noise : float
+        Robust noise level of the loss (MAD of the residuals, in loss units).
+    width : float
+        Smoother window in decades of LR.
+    sweep : str
+        ``"exponential"`` or ``"linear"`` (detected from the LR spacing).
+    cleaning : tuple of str
+        What was done to the log before analysis.
+    runs : tuple of Analysis
+        Per-run analyses when several runs were combined (else empty).
+    spread : dict
+        For combined runs: ``{"base_lr": max/min, "max_lr": max/min}`` over the runs with an
+        ``ok`` verdict.
+    """
+
+    base_lr: Optional[float]
+    max_lr: Optional[float]
+    lr: Optional[float]
+    verdict: str
+    reasons: tuple
+    lrs: Optional[np.ndarray] = field(repr=False, default=None)
+    losses: Optional[np.ndarray] = field(repr=False, default=None)
+    smoothed: Optional[np.ndarray] = field(repr=False, default=None)
+    slope: Optional[np.ndarray] = field(repr=False, default=None)
+    min_lr: Optional[float] = None
+    divergence_lr: Optional[float] = None
+    noise: float = float("nan")
+    width: float = float("nan")
+    sweep: str = "exponential"
+    cleaning: tuple = ()
+    runs: tuple = field(repr=False, default=())
+    spread: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when the verdict is ``"ok"``."""
+        return self.verdict == "ok"
+
+    def to_dict(self) -> dict:
+        """JSON-safe summary (no arrays)."""
+        d = {
+            "base_lr": self.base_lr,
+            "max_lr": self.max_lr,
+            "lr": self.lr,
+            "verdict": self.verdict,
+            "reasons": list(self.reasons),
+            "min_lr": self.min_lr,
+            "divergence_lr": self.divergence_lr,
+            "noise": self.noise,
+            "width": self.width,
+            "sweep": self.sweep,
+            "cleaning": list(self.cleaning),
+        }
+        if self.runs:
+            d["spread"] = dict(self.spread)
+            d["runs"] = [r.to_dict() for r in self.runs]
+        return d
+
+    def to_schedule(self, dataset_size: Optional[int] = None, batch_size: Optional[int] = None, *,
+                    policy: str = "triangular", epochs_per_half_cycle: float = 4.0, epochs: Optional[int] = None,
+                    step_size_up: Optional[int] = None, total_steps: Optional[int] = None, force: bool = False):
+        """A schedule spec with these bounds.
+
+        ``policy="triangular"`` returns ``pyclr.cyclic(base_lr, max_lr, step_size_up=...)`` with
+        ``step_size_up = epochs_per_half_cycle * ceil(dataset_size / batch_size)`` (Smith 2017:
+        2 to 10 epochs per half cycle). ``policy="one_cycle"`` returns
+        ``pyclr.one_cycle(max_lr, total_steps, div_factor=max_lr / base_lr)`` so that the
+        cycle starts at ``base_lr``; ``total_steps = epochs * ceil(dataset_size / batch_size)``.
+        Raises ValueError when the verdict is not ``"ok"`` unless ``force=True``
+        (then ``max_lr`` falls back to the LR of the smoothed minimum).
+
+        >>> import numpy as np, pyclr
+        >>> lrs = np.geomspace(1e-5, 10, 200)
+        >>> x = np.log10(lrs)
+        >>> a = pyclr.analyze(lrs, 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3)))
+        >>> s = a.to_schedule(50_000, 100, epochs_per_half_cycle=2)
+        >>> s.values(3)[0] == a.base_lr
+        True
+        """
+        import pyclr
+
+        policy = V.choice("policy", policy, ("triangular", "one_cycle"))
+        force = V.boolean("force", force)
+        if not self.ok and not force:
+            raise ValueError(
+                f"Expected an analysis with verdict 'ok' to build a schedule, but got {self.verdict!r}: "
+                + " ".join(self.reasons) + " Pass force=True to use the provisional bounds.")
+        base = self.base_lr
+        top = self.max_lr if self.max_lr is not None else self.min_lr
+        if base is None or top is None or not base < top:
+            raise ValueError(f"Expected base_lr < max_lr to build a schedule, but got {base!r} and {top!r}")
+        steps_per_epoch = None
+        if dataset_size is not None or batch_size is not None:
+            dataset_size = V.int_at_least("dataset_size", dataset_size, 1)
+            batch_size = V.int_at_least("batch_size", batch_size, 1)
+            steps_per_epoch = -(-dataset_size // batch_size)
+        if policy == "triangular":
+            if step_size_up is None:
+                if steps_per_epoch is None:
+                    raise ValueError("Expected dataset_size and batch_size (or step_size_up), but got neither")
+                half = V.positive("epochs_per_half_cycle", epochs_per_half_cycle)
+                step_size_up = max(1, int(round(half * steps_per_epoch)))
+            step_size_up = V.int_at_least("step_size_up", step_size_up, 1)
+            return pyclr.cyclic(base, top, step_size_up=step_size_up)
+        if total_steps is None:
+            if steps_per_epoch is None or epochs is None:
+                raise ValueError("Expected dataset_size, batch_size and epochs (or total_steps) for policy 'one_cycle'")
+            total_steps = V.int_at_least("epochs", epochs, 1) * steps_per_epoch
+        total_steps = V.int_at_least("total_steps", total_steps, 2)
+        return pyclr.one_cycle(top, total_steps, div_factor=top / base)
+
+
+def _detect_sweep(x: np.ndarray) -> str:
+    n = x.shape[0]
+    idx = np.unique(np.linspace(0, n - 1, min(n, 4097)).astype(np.int64))
+    sub = x[idx]
+    d_lin = np.diff(sub)
+    d_log = np.diff(np.log(sub))
+    def cv(d):
+        m = d.mean()
+        return float(d.std() / m) if m > 0 else float("inf")
+    return "linear" if cv(d_lin) < cv(d_log) else "exponential"
+
+
+def _clean(x: np.ndarray, y: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray, list, Optional[float]]:
+    """Sort, merge repeats, cut the non-finite tail. Returns x, y, notes, lr where it was cut."""
+    notes: list[str] = []
+    cut_lr = None
+    if int(stats[1]) >= 0:
+        if int(stats[5]) >= 0:
+            order = np.argsort(x, kind="stable")
+            x, y = x[order], y[order]
+            notes.append("lrs were not sorted: sorted the log by lr")
+        uniq, inv, counts = np.unique(x, return_inverse=True, return_counts=True)
+        if uniq.shape[0] < x.shape[0]:
+            fin = np.isfinite(y)
+            sums = np.bincount(inv[fin], weights=y[fin], minlength=uniq.shape[0])
+            cnt = np.bincount(inv[fin], minlength=uniq.shape[0])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                y = np.where(cnt > 0, sums / np.maximum(cnt, 1), np.nan)
+            notes.append(f"{x.shape[0] - uniq.shape[0]} repeated lr values: averaged their losses")
+            x = uniq
+        stats = _scan(np.ascontiguousarray(x), np.ascontiguousarray(y))
+    if int(stats[2]) > 0:
+        last = int(stats[3])
+        if last < x.shape[0] - 1:
+            cut_lr = float(x[last + 1])
+            notes.append(
+                f"cut {x.shape[0] - last - 1} points from lr={cut_lr:.3g} on: every loss from there is "
+                "non-finite (the run diverged)")
+            x, y = x[: last + 1], y[: last + 1]
+        inner = int(np.count_nonzero(~np.isfinite(y)))
+        if inner:
+            y = np.where(np.isfinite(y), y, np.nan)
+            notes.append(f"ignored {inner} isolated non-finite losses")
+    return np.ascontiguousarray(x), np.ascontiguousarray(y), notes, cut_lr
+
+
+def _auto_width(lx: np.ndarray) -> float:
+    n = lx.shape[0]
+    span = float(lx[-1] - lx[0])
+    if n < 2 or span <= 0:
+        return 0.3
+    dx = float(np.median(np.diff(lx[:: max(1, n // 4096)]))) * max(1, n // 4096)
+    return max(0.3, 10.0 * dx) if span > 0 else 0.3
+
+
+@dataclass
+class _Prepared:
+    x: np.ndarray  # log10 lr grid for the kernels
+    y: np.ndarray
+    notes: list
+    cut_lr: Optional[float]
+    sweep: str
+    width: float
+
+
+def _prepare(lrs: Any, losses: Any, width: Optional[float], bin_threshold: int) -> _Prepared:
+    x, y = _check_pair(lrs, losses)
+    stats = _scan(x, y)
+    _check_lrs(x, stats)
+    _check_losses(y, stats)
+    x, y, notes, cut_lr = _clean(x, y, stats)
+    sweep = _detect_sweep(x)
+    if sweep == "linear":
+        notes.append("linear lr sweep detected: analysed against log10(lr) all the same")
+    n = x.shape[0]
+    if n > bin_threshold:
+        span = math.log10(x[-1] / x[0])
+        w = width if width is not None else 0.3
+        step = w / 20.0
+        nb = max(1, int(math.ceil(span / step)))
+        edges = x[0] * 10.0 ** (np.arange(nb + 1) * (span / nb))
+        edges[0], edges[-1] = x[0], x[-1]
+        bx = np.empty(nb)
+        by = np.empty(nb)
+        bc = np.empty(nb, dtype=np.int64)
+        _backend.kernels().bin_log(x, y, edges, bx, by, bc)
+        keep = np.isfinite(bx)
+        notes.append(f"{n} points averaged into {int(keep.sum())} lr bins of {span / nb:.3g} decades")
+        lx, y = np.ascontiguousarray(bx[keep]), np.ascontiguousarray(by[keep])
+    else:
+        lx = np.log10(x)
+    if width is None:
+        width = _auto_width(lx)
+    return _Prepared(lx, y, notes, cut_lr, sweep, float(width))
+
+
+def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray, keep_arrays: bool = True) -> Analysis:
+    lx, y, width = p.x, p.y, p.width
+    n = lx.shape[0]
+    lrs = 10.0 ** lx
+    reasons: list[str] = []
+    span = float(lx[-1] - lx[0]) if n else 0.0
+    arrays = dict(lrs=lrs, losses=y, smoothed=fit, slope=slope) if keep_arrays else {}
+    common = dict(width=width, sweep=p.sweep, cleaning=tuple(p.notes), **arrays)
+    finite = int(np.count_nonzero(np.isfinite(y)))
+    if n < _MIN_POINTS or finite < _MIN_POINTS or span < 2 * width or int(res[_R_MIN]) < 0:
+        reasons.append(
+            f"The log has {finite} usable points over {span:.2f} decades of lr; at least {_MIN_POINTS} points "
+            f"over {2 * width:.2f} decades are needed. Run the range test longer or over a wider lr range.")
+        return Analysis(None, None, None, "too_short", tuple(reasons), noise=float(res[_R_SIGMA]), **common)
+    imin, base, top, div = (int(res[k]) for k in (_R_MIN, _R_BASE, _R_MAX, _R_DIVERGE))
+    sigma, drop = float(res[_R_SIGMA]), float(res[_R_DROP])
+    min_lr = float(lrs[imin])
+    divergence_lr = float(lrs[div]) if div < n else p.cut_lr
+    pts = max(1.0, n * width / max(span, 1e-12))
+    sigma_curve = sigma / math.sqrt(pts)
+    base_lr, max_lr = float(lrs[base]), float(lrs[top])
+    extra = dict(min_lr=min_lr, divergence_lr=divergence_lr, noise=sigma, **common)
+    if not drop > 4.0 * sigma_curve or imin == 0:
+        where = f" and turned non-finite at lr={p.cut_lr:.3g}" if p.cut_lr else ""
+        reasons.append(
+            f"The smoothed loss never fell clearly below its starting level (drop {drop:.3g}, noise {sigma:.3g}){where}. "
+            "Lower start_lr by one or two decades, or check that the model trains at all.")
+        return Analysis(None, None, None, "no_descent", tuple(reasons), **extra)
+    if drop < 1.5 * sigma:
+        reasons.append(
+            f"The loss fell by {drop:.3g} but its point-to-point noise is {sigma:.3g}: the bounds cannot be "
+            "located reliably. Use a larger batch, more iterations, or combine several runs.")
+        return Analysis(base_lr, max_lr, max_lr, "too_noisy", tuple(reasons), **extra)
+    turned = div < n or p.cut_lr is not None or (lx[-1] - lx[imin]) > 0.5 * width
+    if not turned:
+        reasons.append(
+            f"The smoothed loss was still at its lowest at the end of the sweep (lr={lrs[-1]:.3g}); it never turned "
+            f"up, so max_lr is unknown. Extend end_lr to at least {lrs[-1] * 10:.3g} and rerun.")
+        return Analysis(base_lr, None, None, "no_turn_up", tuple(reasons), **extra)
+    return Analysis(base_lr, max_lr, max_lr, "ok", (), **extra)
+
+
+_DEFAULTS = dict(iterations=2, base_frac=0.1, plateau_frac=0.1, edge=0.0)
+
+
+def _is_multi(v: Any) -> bool:
+    if isinstance(v, np.ndarray):
+        return v.ndim == 2
+    if isinstance(v, (list, tuple)) and v:
+        first = v[0]
+        return isinstance(first, (list, tuple, np.ndarray)) and np.ndim(first) == 1
+    return False
+
+
+def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: int = 0,
+            bin_threshold: int = _BIN_THRESHOLD) -> Analysis:
+    r"""Cyclical bounds from an LR range test, with a verdict when the log cannot support them.
+
+    Steps (all against :math:`x = \log_{10}(lr)`):
+
+    1. Clean: sort by LR, average repeated LRs, cut the non-finite tail (the run diverged
+       there), ignore isolated non-finite losses; detect linear vs exponential sweeps.
+       Logs longer than ``bin_threshold`` points are averaged into LR bins of
+       ``width/20`` decades first.
+    2. Smooth: robust local-linear LOWESS with a symmetric window of ``width`` decades
+       (zero phase: no EMA lag), two bisquare robustness passes (a single spike gets
+       weight 0). Noise :math:`\sigma = 1.4826\,\mathrm{median}|L - s|`.
+    3. Bounds on the smoothed curve :math:`s` with start level :math:`s_0` and
+       :math:`\Delta = s_0 - \min s`: ``base_lr`` = onset of sustained descent (where
+       :math:`s` falls below :math:`s_0 - 0.1\Delta` for good); ``max_lr`` = earliest of the
+       plateau (:math:`s \le \min s + 0.1\Delta`), a rising slope inside the valley, and the
+       smoothed minimum. Divergence = first LR after the minimum where :math:`s > s_0`.
+    4. Verdict: ``too_short``, ``no_descent`` (drop under 4 noise units of the smoothed
+       curve), ``too_noisy`` (drop under 1.5 raw noise units), ``no_turn_up`` (minimum at the
+       end of the range: extend ``end_lr``), else ``ok``.
+
+    Several runs of one configuration (seeds) can be passed as a 2-D array or lists of
+    arrays: each is analysed (in one batched, parallel kernel call where they need no
+    cleaning) and the answer is the median in log-LR with ``spread`` = max/min.
+
+    Parameters
+    ----------
+    lrs, losses : array_like
+        Learning rates and raw losses of each iteration; or ``[runs, points]``.
+    width : float, optional
+        Smoother window in decades of LR (default: 0.3, widened to ten LR steps).
+    n_threads : int
+        Threads for batched runs (0: all cores).
+    bin_threshold : int
+        Logs with more points are binned first.
+
+    Returns
+    -------
+    Analysis
+
+    References
+    ----------
+    L. N. Smith, "Cyclical Learning Rates for Training Neural Networks", WACV 2017 (§3.3).
+    W. S. Cleveland, "Robust Locally Weighted Regression and Smoothing Scatterplots", JASA 1979.
+
+    Examples
+    --------
+    >>> import numpy as np, pyclr
+    >>> lrs = np.geomspace(1e-5, 10, 200)
+    >>> x = np.log10(lrs)
+    >>> a = pyclr.analyze(lrs, 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3)))
+    >>> a.verdict, a.base_lr < a.max_lr <= a.min_lr
+    ('ok', True)
+    """
+    if width is not None:
+        width = V.positive("width", width)
+    n_threads = V.int_at_least("n_threads", n_threads, 0)
+    bin_threshold = V.int_at_least("bin_threshold", bin_threshold, 16)
+    if _is_multi(lrs) or _is_multi(losses):
+        return _analyze_many(lrs, losses, width, n_threads, bin_threshold)
+    p = _prepare(lrs, losses, width, bin_threshold)
+    return _run_one(p)
+
+
+def _run_one(p: _Prepared) -> Analysis:
+    n = p.x.shape[0]
+    fit = np.empty(n)
+    slope = np.empty(n)
+    res = np.empty(_backend.kernels().ANALYZE_RESULT_SIZE)
+    if n >= 2:
+        work = np.empty(_backend.kernels().LOWESS_WORK_ROWS * (n + 1))
+        d = _DEFAULTS
+        _backend.kernels().analyze_run(p.x, p.y, p.width, d["iterations"], d["base_frac"], d["plateau_frac"],
+                                       d["edge"], fit, slope, work, res)
+    else:
+        res[:] = np.nan
+        res[_R_MIN] = -1
+    return _interpret(p, fit, slope, res)
+
+
+def _analyze_many(lrs: Any, losses: Any, width, n_threads, bin_threshold) -> Analysis:
+    if not (_is_multi(lrs) and _is_multi(losses)):
+        raise ValueError("Expected lrs and losses both to hold several runs (2-D or lists of arrays), but got one of each kind")
+    if len(lrs) != len(losses):
+        raise ValueError(f"Expected as many lr runs as loss runs, but got {len(lrs)} and {len(losses)}")
+    if len(lrs) == 0:
+        raise ValueError("Expected at least one run, but got 0")
+    fast = (isinstance(lrs, np.ndarray) and isinstance(losses, np.ndarray) and lrs.shape == losses.shape
+            and lrs.dtype == np.float64 and losses.dtype == np.float64 and lrs.shape[1] <= bin_threshold)
+    preps: list[_Prepared] = []
+    if fast:
+        # One vectorised check for the common case (clean, sorted, finite, same grid length).
+        X = np.ascontiguousarray(lrs)
+        Y = np.ascontiguousarray(losses)
+        clean = bool(np.all(np.isfinite(X) & (X > 0)) and np.all(np.isfinite(Y)) and np.all(X[:, 1:] > X[:, :-1]))
+        fast = clean and X.shape[1] >= 2
+    if fast:
+        runs, pts = X.shape
+        LX = np.log10(X)
+        w = width if width is not None else _auto_width(LX[0])
+        sweep = _detect_sweep(X[0])
+        notes = ["linear lr sweep detected: analysed against log10(lr) all the same"] if sweep == "linear" else []
+        preps = [_Prepared(LX[r], Y[r], list(notes), None, sweep, float(w)) for r in range(runs)]
+        lengths = np.full(runs, pts, dtype=np.int64)
+        Yc = Y
+    else:
+        for a, b in zip(lrs, losses):
+            preps.append(_prepare(a, b, width, bin_threshold))
+        runs = len(preps)
+        pts = max(p.x.shape[0] for p in preps)
+        LX = np.zeros((runs, pts))
+        Yc = np.zeros((runs, pts))
+        lengths = np.empty(runs, dtype=np.int64)
+        for r, p in enumerate(preps):
+            m = p.x.shape[0]
+            LX[r, :m], Yc[r, :m], lengths[r] = p.x, p.y, m
+            LX[r, m:] = p.x[-1] if m else 0.0
+        w = width if width is not None else float(np.median([p.width for p in preps]))
+        for p in preps:
+            p.width = float(w)
+    K = _backend.kernels()
+    fit = np.empty((runs, pts))
+    slope = np.empty((runs, pts))
+    work = np.empty((runs, K.LOWESS_WORK_ROWS * (pts + 1)))
+    res = np.empty((runs, K.ANALYZE_RESULT_SIZE))
+    d = _DEFAULTS
+    K.analyze_runs(LX, Yc, lengths, float(w), d["iterations"], d["base_frac"], d["plateau_frac"], d["edge"],
+                   fit, slope, work, res, n_threads)
+    per = tuple(_interpret(p, fit[r, : lengths[r]], slope[r, : lengths[r]], res[r]) for r, p in enumerate(preps))
+    return _combine(per, float(w))
+
+
+def _combine(per: tuple, width: float) -> Analysis:
+    ok = [a for a in per if a.verdict == "ok"]
+    counts: dict[str, int] = {}
+    for a in per:
+        counts[a.verdict] = counts.get(a.verdict, 0) + 1
+    summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
+
+    def med(vals):
+        return float(10.0 ** np.median(np.log10(vals)))
+
+    def ratio(vals):
+        return float(max(vals) / min(vals))
+
+    reasons: list[str] = []
+    if len(ok) * 2 < len(per) or not ok:
+        verdict = max(counts, key=lambda k: (counts[k], k != "ok"))
+        if verdict == "ok":
+            verdict = "too_noisy"
+        reasons.append(f"Only {len(ok)} of {len(per)} runs gave bounds ({summary}).")
+        for a in per:
+            reasons.extend(r for r in a.reasons if r not in reasons)
+        return Analysis(None, None, None, verdict, tuple(reasons), width=width, runs=per,
+                        spread={}, cleaning=(f"combined {len(per)} runs",))
+    base = med([a.base_lr for a in ok])
+    top = med([a.max_lr for a in ok])
+    spread = {"base_lr": ratio([a.base_lr for a in ok]), "max_lr": ratio([a.max_lr for a in ok])}
+    verdict = "ok"
+    if len(ok) < len(per):
+        reasons.append(f"{len(per) - len(ok)} of {len(per)} runs were inconclusive ({summary}); combined the rest.")
+    if base >= top:
+        verdict = "too_noisy"
+        reasons.append("The runs disagree: the median base_lr is not below the median max_lr.")
+    return Analysis(base, top if verdict == "ok" else None, top if verdict == "ok" else None, verdict, tuple(reasons),
+                    min_lr=med([a.min_lr for a in ok]),
+                    divergence_lr=(med([a.divergence_lr for a in ok if a.divergence_lr])
+                                   if any(a.divergence_lr for a in ok) else None),
+                    noise=float(np.median([a.noise for a in ok])), width=width, sweep=ok[0].sweep,
+                    cleaning=(f"combined {len(per)} runs (median in log-lr)",), runs=per, spread=spread)
