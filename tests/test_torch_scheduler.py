@@ -399,3 +399,34 @@ def test_optimizer_load_state_dict_replacing_groups_is_followed():
     opt.load_state_dict(opt.state_dict())  # new param_groups list and dicts
     s.step()
     assert opt.param_groups[0]["lr"] == pytest.approx(pyclr.cyclic(0.01, 0.1, 4).values(3)[2], rel=1e-15)
+
+
+# --------------------------------------------------------------------------- tensor LRs and torch.compile
+@pytest.mark.parametrize("driver", ["scheduler", "attach"])
+def test_tensor_lr_in_place_and_compiled_step_does_not_recompile(driver):
+    from torch._dynamo.testing import CompileCounter
+
+    torch._dynamo.reset()
+    m = torch.nn.Linear(4, 2)
+    lr = torch.tensor(0.01)
+    opt = torch.optim.Adam(m.parameters(), lr=lr, foreach=False)
+    for p in m.parameters():
+        p.grad = torch.ones_like(p)
+    counter = CompileCounter()
+
+    @torch.compile(backend=counter)
+    def compiled_step():
+        opt.step()
+
+    spec = pyclr.cyclic(0.001, 0.01, 3)
+    obj = ScheduledLR(opt, spec, chunk=4) if driver == "scheduler" else attach(opt, spec, chunk=4)
+    used = []
+    for _ in range(10):  # crosses two chunk refills
+        compiled_step()
+        used.append(lr.item())
+        if driver == "scheduler":
+            obj.step()
+    assert opt.param_groups[0]["lr"] is lr  # the tensor the graph closed over, updated in place
+    assert counter.frame_count == 1  # one compile for the whole run: no recompile per step
+    np.testing.assert_array_equal(used, spec.values(10).astype(np.float32))
+    torch._dynamo.reset()

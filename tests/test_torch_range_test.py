@@ -1,0 +1,382 @@
+"""range_test(): LR bookkeeping, stop rules, bit-exact restore, accumulation, AMP, bad input."""
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import pyclr  # noqa: E402
+from pyclr.torch import RangeTestResult, attach, range_test  # noqa: E402
+
+torch.set_num_threads(1)
+F = torch.nn.functional
+
+
+def _data(n=192, d=12, classes=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, d, generator=g)
+    w = torch.randn(d, classes, generator=g)
+    y = (x @ w).argmax(1)
+    return x, y
+
+
+def _loader(batch=32, shuffle=True, **kw):
+    x, y = _data(**kw)
+    ds = torch.utils.data.TensorDataset(x, y)
+    return torch.utils.data.DataLoader(ds, batch_size=batch, shuffle=shuffle)
+
+
+def _setup(opt="sgd", seed=0, **kw):
+    torch.manual_seed(seed)
+    model = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(),
+                                torch.nn.Linear(16, 3))
+    if opt == "sgd":
+        o = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, **kw)
+    else:
+        o = torch.optim.Adam(model.parameters(), lr=1e-3, **kw)
+    return model, o
+
+
+def _fingerprint(model, opt, scaler=None):
+    """Everything range_test promises to restore, as host copies."""
+    fp = {
+        "model": {k: v.detach().clone() for k, v in model.state_dict().items()},
+        "grads": [None if p.grad is None else p.grad.clone() for p in model.parameters()],
+        "training": [m.training for m in model.modules()],
+        "groups": [{k: v for k, v in g.items() if k != "params"} for g in opt.param_groups],
+        "state": {i: {k: (v.clone() if torch.is_tensor(v) else v) for k, v in opt.state[p].items()}
+                  for i, p in enumerate(model.parameters()) if p in opt.state},
+        "rng": (torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate()),
+    }
+    if scaler is not None:
+        fp["scaler"] = scaler.state_dict()
+    return fp
+
+
+def _assert_same(a, b):
+    assert a["model"].keys() == b["model"].keys()
+    for k in a["model"]:
+        assert torch.equal(a["model"][k], b["model"][k]), k
+    for x, y in zip(a["grads"], b["grads"]):
+        assert (x is None and y is None) or torch.equal(x, y)
+    assert a["training"] == b["training"]
+    assert a["groups"] == b["groups"]
+    assert a["state"].keys() == b["state"].keys()
+    for i in a["state"]:
+        assert a["state"][i].keys() == b["state"][i].keys()
+        for k in a["state"][i]:
+            va, vb = a["state"][i][k], b["state"][i][k]
+            assert torch.equal(va, vb) if torch.is_tensor(va) else va == vb
+    assert torch.equal(a["rng"][0], b["rng"][0])
+    assert np.array_equal(a["rng"][1], b["rng"][1]) and a["rng"][2] == b["rng"][2]
+    assert a.get("scaler") == b.get("scaler")
+
+
+def _warm(model, opt, steps=3):
+    """Give the optimizer some state, and leave gradients behind, so restore has work to do."""
+    x, y = _data(n=32, seed=5)
+    for _ in range(steps):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    model.eval()  # restored as found, not forced to train mode
+
+
+def test_grid_logged_lr_is_the_lr_used_and_everything_restored():
+    model, opt = _setup()
+    _warm(model, opt)
+    before = _fingerprint(model, opt)
+    used = []
+    post = opt.register_step_post_hook(lambda o, a, k: used.append(o.param_groups[0]["lr"]))
+    res = range_test(model, opt, F.cross_entropy, _loader(), start_lr=1e-4, end_lr=1.0, num_iter=20,
+                     diverge_th=1e9, progress=False)
+    post.remove()
+    assert isinstance(res, RangeTestResult) and res.stop_reason == "num_iter" and len(res) == 20
+    grid = 1e-4 * (1.0 / 1e-4) ** (np.arange(20) / 19)
+    np.testing.assert_allclose(res.lrs, grid, rtol=1e-15)
+    assert res.lrs[0] == 1e-4 and res.lrs[-1] == pytest.approx(1.0, rel=1e-15)
+    assert used == res.lrs.tolist()  # the LR logged with each loss is the LR of that step
+    np.testing.assert_array_equal(res.steps, np.arange(20))
+    _assert_same(before, _fingerprint(model, opt))
+
+
+def test_linear_mode_grid():
+    model, opt = _setup()
+    res = range_test(model, opt, F.cross_entropy, _loader(), start_lr=0.01, end_lr=0.2, num_iter=5,
+                     step_mode="linear", diverge_th=1e9, progress=False)
+    np.testing.assert_allclose(res.lrs, np.linspace(0.01, 0.2, 5), rtol=1e-14)
+
+
+def _hand_loop(model, opt, loader, lrs, accum):
+    """The plain loop range_test must equal: same batches, same ops, same order."""
+    it = iter(loader)
+    out = []
+    for lr in lrs:
+        for g in opt.param_groups:
+            g["lr"] = lr
+        opt.zero_grad(set_to_none=True)
+        total = None
+        for _ in range(accum):
+            try:
+                x, y = next(it)
+            except StopIteration:
+                it = iter(loader)
+                x, y = next(it)
+            loss = F.cross_entropy(model(x), y)
+            (loss / accum if accum > 1 else loss).backward()
+            total = loss.detach() if total is None else total + loss.detach()
+        opt.step()
+        out.append(float(total / accum if accum > 1 else total))
+    return out
+
+
+@pytest.mark.parametrize("accum", [1, 3])
+def test_losses_equal_a_hand_written_loop_with_accumulation_and_cycling(accum):
+    loader = _loader(n=96, batch=32)  # 3 batches: a loader shorter than the test cycles
+    model, opt = _setup()
+    torch.manual_seed(1)
+    res = range_test(model, opt, F.cross_entropy, loader, start_lr=1e-3, end_lr=0.5, num_iter=8,
+                     accumulation_steps=accum, diverge_th=1e9, progress=False)
+    model2, opt2 = _setup()
+    torch.manual_seed(1)
+    ref = _hand_loop(model2, opt2, loader, res.lrs.tolist(), accum)
+    assert res.losses.tolist() == ref
+
+
+def test_stops_on_divergence_with_bias_corrected_ema():
+    model, opt = _setup()
+    res = range_test(model, opt, F.cross_entropy, _loader(), start_lr=1e-3, end_lr=1e4, num_iter=60,
+                     progress=False)
+    assert res.stop_reason in ("diverged", "non-finite loss")
+    assert len(res) < 60
+    beta, a, s = 0.98, 0.0, []
+    for k, loss in enumerate(res.losses):
+        if not np.isfinite(loss):
+            s.append(loss)
+            break
+        a = beta * a + (1 - beta) * loss
+        s.append(a / (1 - beta ** (k + 1)))
+    np.testing.assert_allclose(res.smoothed, s, rtol=1e-12)
+    if res.stop_reason == "diverged":
+        assert res.smoothed[-1] > 4.0 * res.smoothed[:-1].min()
+        assert np.all(res.smoothed[:-1] <= 4.0 * np.minimum.accumulate(res.smoothed[:-1]))
+
+
+def test_stops_at_once_on_nan_loss():
+    model, opt = _setup()
+    calls = [0]
+
+    def crit(out, y):
+        calls[0] += 1
+        loss = F.cross_entropy(out, y)
+        return loss * float("nan") if calls[0] == 6 else loss
+
+    before = _fingerprint(model, opt)
+    res = range_test(model, opt, crit, _loader(), num_iter=30, progress=False)
+    assert res.stop_reason == "non-finite loss" and len(res) == 6 and np.isnan(res.losses[-1])
+    _assert_same(before, _fingerprint(model, opt))  # NaN weights are not left behind
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("boom"), KeyboardInterrupt()])
+def test_restore_after_exception_and_interrupt(exc):
+    model, opt = _setup("adam")
+    _warm(model, opt)
+    before = _fingerprint(model, opt)
+    calls = [0]
+
+    def crit(out, y):
+        calls[0] += 1
+        if calls[0] == 5:
+            raise exc
+        return F.cross_entropy(out, y)
+
+    with pytest.raises(type(exc)):
+        range_test(model, opt, crit, _loader(), num_iter=20, progress=False)
+    _assert_same(before, _fingerprint(model, opt))
+
+
+def test_fresh_adam_state_is_removed_and_disk_snapshot():
+    model, opt = _setup("adam")
+    before = _fingerprint(model, opt)
+    assert not before["state"]
+    range_test(model, opt, F.cross_entropy, _loader(), num_iter=5, snapshot="disk", progress=False)
+    assert not opt.state  # moments created by the test are gone
+    _assert_same(before, _fingerprint(model, opt))
+
+
+def test_tensor_lr_identity_kept():
+    model, opt = _setup("adam", foreach=False)
+    lr = torch.tensor(1e-3)
+    opt.param_groups[0]["lr"] = lr
+    res = range_test(model, opt, F.cross_entropy, _loader(), num_iter=5, start_lr=1e-4, end_lr=1e-2,
+                     progress=False)
+    assert opt.param_groups[0]["lr"] is lr and lr.item() == pytest.approx(1e-3)
+    assert len(res) == 5
+
+
+def test_differential_lrs_keep_group_ratios():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
+    opt = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.1},
+                           {"params": model[2].parameters(), "lr": 0.01}], momentum=0.9)
+    ratios = []
+    opt.register_step_post_hook(lambda o, a, k: ratios.append(o.param_groups[1]["lr"] / o.param_groups[0]["lr"]))
+    res = range_test(model, opt, F.cross_entropy, _loader(), num_iter=6, diverge_th=1e9, progress=False)
+    np.testing.assert_allclose(ratios, 0.1, rtol=1e-12)
+    assert res.group_ratios == (1.0, pytest.approx(0.1))
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.01]
+
+
+def test_amp_with_grad_scaler_skipped_steps_not_logged():
+    model, opt = _setup()
+    # an absurd initial scale overflows the float32 gradients: the scaler skips and backs off
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**126, growth_interval=1000)
+    before = _fingerprint(model, opt, scaler)
+    used = []
+    opt.register_step_post_hook(lambda o, a, k: used.append(o.param_groups[0]["lr"]))
+    res = range_test(model, opt, lambda o, t: F.cross_entropy(o, t) * 64, _loader(), num_iter=12, amp=torch.bfloat16,
+                     grad_scaler=scaler, diverge_th=1e9, progress=False)
+    assert res.skipped_steps > 0
+    assert len(res) == 12 and used == res.lrs.tolist()  # every LR point got exactly one real step
+    np.testing.assert_allclose(res.lrs, 1e-7 * (10 / 1e-7) ** (np.arange(12) / 11), rtol=1e-15)
+    assert np.all(np.isfinite(res.losses))
+    opt._optimizer_step_post_hooks.clear()
+    _assert_same(before, _fingerprint(model, opt, scaler))
+
+
+def test_too_many_skipped_steps_stop():
+    model, opt = _setup()
+    x, y = _data()
+
+    def crit(out, t):
+        return F.cross_entropy(out, t) * 1e30  # finite loss, overflowing scaled gradients for a long time
+
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**100, backoff_factor=0.99)
+    res = range_test(model, opt, crit, _loader(), num_iter=10, grad_scaler=scaler, max_skipped=5,
+                     progress=False)
+    assert res.stop_reason == "skipped steps" and len(res) == 0 and res.skipped_steps == 5
+
+
+def test_batch_fn_and_dict_batches_and_validation_loss():
+    x, y = _data()
+    dict_batches = [{"x": x[i:i + 32], "y": y[i:i + 32]} for i in range(0, 192, 32)]
+    model, opt = _setup()
+    res = range_test(model, opt, F.cross_entropy, dict_batches, num_iter=4, diverge_th=1e9, progress=False)
+    assert len(res) == 4
+    custom = [(x[i:i + 32], "meta", y[i:i + 32]) for i in range(0, 192, 32)]
+    vx, vy = _data(n=64, seed=3)
+    res = range_test(model, opt, F.cross_entropy, custom, num_iter=4, batch_fn=lambda b: (b[0], b[2]),
+                     val_loader=[(vx[:40], None, vy[:40]), (vx[40:], None, vy[40:])], diverge_th=1e9, progress=False)
+    assert res.train_losses is not None and len(res.train_losses) == 4
+    # the first validation loss is the full-set mean after the first update; check the weighting
+    assert np.all(np.isfinite(res.losses)) and not np.allclose(res.losses, res.train_losses)
+
+
+def test_validation_loss_is_weighted_full_set_mean():
+    model, opt = _setup()
+    vx, vy = _data(n=50, seed=3)
+    seen = {}
+
+    def hook(o, a, k):
+        model.eval()
+        with torch.no_grad():
+            seen.setdefault("val", F.cross_entropy(model(vx), vy).item())
+        model.train()
+
+    opt.register_step_post_hook(hook)
+    res = range_test(model, opt, F.cross_entropy, _loader(), num_iter=2, diverge_th=1e9, progress=False,
+                     val_loader=[(vx[:32], vy[:32]), (vx[32:], vy[32:])])
+    assert res.losses[0] == pytest.approx(seen["val"], rel=1e-6)
+
+
+def test_attached_schedule_is_set_aside_and_kept():
+    model, opt = _setup()
+    spec = pyclr.cyclic(0.01, 0.1, 4)
+    handle = attach(opt, spec)
+    used = []
+    opt.register_step_post_hook(lambda o, a, k: used.append(o.param_groups[0]["lr"]))
+    res = range_test(model, opt, F.cross_entropy, _loader(), num_iter=5, start_lr=1e-5, end_lr=1e-3,
+                     progress=False)
+    assert used == res.lrs.tolist() and handle.step == 0  # the sweep's LRs, not the schedule's
+    x, y = _data(n=8)
+    F.cross_entropy(model(x), y).backward()
+    opt.step()
+    assert handle.step == 1 and used[-1] == spec.values(1)[0]
+
+
+def test_save_csv_round_trip(tmp_path):
+    model, opt = _setup()
+    res = range_test(model, opt, F.cross_entropy, _loader(), num_iter=6, diverge_th=1e9, progress=False)
+    path = tmp_path / "rt.csv"
+    res.save(path)
+    lines = path.read_text().splitlines()
+    assert lines[0] == "lr,loss,step,smoothed_loss" and len(lines) == 7
+    back = np.loadtxt(path, delimiter=",", skiprows=1)
+    np.testing.assert_array_equal(back[:, 0], res.lrs)
+    np.testing.assert_array_equal(back[:, 1], res.losses)
+    if hasattr(pyclr, "load_log"):
+        log = pyclr.load_log(str(path))
+        np.testing.assert_array_equal(np.asarray(log.lrs), res.lrs)
+        np.testing.assert_array_equal(np.asarray(log.losses), res.losses)
+
+
+def test_progress_bar_runs(capsys):
+    pytest.importorskip("tqdm")
+    model, opt = _setup()
+    res = range_test(model, opt, F.cross_entropy, _loader(), num_iter=7, diverge_th=1e9, progress=True)
+    assert len(res) == 7
+    assert "range test" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- bad input
+def test_bad_input_clear_errors_and_nothing_changed():
+    model, opt = _setup()
+    _warm(model, opt)
+    before = _fingerprint(model, opt)
+    with pytest.raises(ValueError, match="train_loader is empty"):
+        range_test(model, opt, F.cross_entropy, [], num_iter=5, progress=False)
+    with pytest.raises(ValueError, match="scalar loss.*\\(32,\\)"):
+        range_test(model, opt, lambda o, t: F.cross_entropy(o, t, reduction="none"), _loader(), num_iter=5,
+                   progress=False)
+    with pytest.raises(ValueError, match="end_lr > start_lr"):
+        range_test(model, opt, F.cross_entropy, _loader(), start_lr=1.0, end_lr=0.1, progress=False)
+    with pytest.raises(ValueError, match="num_iter"):
+        range_test(model, opt, F.cross_entropy, _loader(), num_iter=1, progress=False)
+    with pytest.raises(ValueError, match="step_mode"):
+        range_test(model, opt, F.cross_entropy, _loader(), step_mode="log", progress=False)
+    with pytest.raises(TypeError, match="train_loader"):
+        range_test(model, opt, F.cross_entropy, torch.zeros(3), progress=False)
+    with pytest.raises(ValueError, match="split a batch"):
+        range_test(model, opt, F.cross_entropy, [(torch.zeros(2, 12),)], num_iter=3, progress=False)
+    with pytest.raises(ValueError, match="val_loader is empty"):
+        range_test(model, opt, F.cross_entropy, _loader(), val_loader=[], num_iter=3, progress=False)
+    _assert_same(before, _fingerprint(model, opt))
+
+
+def test_mismatched_devices_named():
+    model, opt = _setup("adam")
+    _warm(model, opt)
+    p = next(iter(model.parameters()))
+    opt.state[p]["exp_avg"] = opt.state[p]["exp_avg"].to("meta")
+    with pytest.raises(ValueError, match="mismatched devices.*exp_avg.*meta"):
+        range_test(model, opt, F.cross_entropy, _loader(), num_iter=3, progress=False)
+    model, opt = _setup()
+    with pytest.raises(ValueError, match="mismatched devices"):
+        range_test(model, opt, lambda o, t: F.cross_entropy(o, t.to("meta")), _loader(), num_iter=3,
+                   progress=False)
+
+
+def test_optimizer_without_lr_named():
+    class NoLR(torch.optim.Optimizer):
+        def __init__(self, params):
+            super().__init__(params, {"foo": 1})
+
+        def step(self, closure=None):
+            pass
+
+    model, _ = _setup()
+    with pytest.raises(ValueError, match="no 'lr'"):
+        range_test(model, NoLR(model.parameters()), F.cross_entropy, _loader(), progress=False)
