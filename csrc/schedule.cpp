@@ -12,6 +12,7 @@ namespace {
 // because every block is re-seeded.
 constexpr std::int64_t kBlock = 512;
 constexpr int kLanes = 8;
+constexpr std::int64_t kShortPiece = 4 * kLanes;
 
 double scalar_value(double x, double a, double b, const Wave &w) {
     const double z = w.p + w.q * x;
@@ -55,8 +56,8 @@ void exp_block(double *g, std::int64_t m, double e, double x, double step, doubl
     }
 }
 
-void pow_block(double *f, std::int64_t m, double z0, double q, double k) {
-    for (std::int64_t i = 0; i < m; ++i) f[i] = std::max(z0 + q * static_cast<double>(i), 0.0);
+void pow_block(double *f, std::int64_t m, double t0, double origin, double p, double q, double k) {
+    for (std::int64_t i = 0; i < m; ++i) f[i] = std::max(p + q * (t0 + static_cast<double>(i) - origin), 0.0);
     if (k == 1.0) return;
     if (k == 2.0) {
         for (std::int64_t i = 0; i < m; ++i) f[i] *= f[i];
@@ -74,16 +75,21 @@ void pow_block(double *f, std::int64_t m, double z0, double q, double k) {
 
 }  // namespace
 
+// Values depend only on the step t, never on where a window or thread chunk starts:
+// blocks sit on a global grid of kBlock steps (seeded at the grid point) and x = t - origin
+// is formed per element. So chunked, threaded and resumed generation agree to the bit.
 template <class T>
-void fill_piece(T *out, std::int64_t count, double x0, double a, double b, const Wave &w) {
-    if (count <= 0) return;
+void fill_piece(T *out, std::int64_t t_lo, std::int64_t t_hi, double origin, double a, double b, const Wave &w,
+                bool short_piece) {
+    if (t_hi <= t_lo) return;
     if (w.shape == kLinear && w.e == 0.0) {  // affine in x: one multiply-add per element
-        const double c0 = a + b * (w.u + w.w * (w.p + w.q * x0)), c1 = b * w.w * w.q;
-        for (std::int64_t i = 0; i < count; ++i) out[i] = static_cast<T>(c0 + c1 * static_cast<double>(i));
+        const double c0 = a + b * (w.u + w.w * w.p), c1 = b * w.w * w.q;
+        for (std::int64_t t = t_lo; t < t_hi; ++t) out[t - t_lo] = static_cast<T>(c0 + c1 * (static_cast<double>(t) - origin));
         return;
     }
-    if (count < 4 * kLanes) {  // too short to amortise the seeds
-        for (std::int64_t i = 0; i < count; ++i) out[i] = static_cast<T>(scalar_value(x0 + static_cast<double>(i), a, b, w));
+    if (short_piece) {  // too short to amortise the seeds (decided on the whole piece, not the window)
+        for (std::int64_t t = t_lo; t < t_hi; ++t)
+            out[t - t_lo] = static_cast<T>(scalar_value(static_cast<double>(t) - origin, a, b, w));
         return;
     }
     alignas(64) double f[kBlock];
@@ -91,22 +97,24 @@ void fill_piece(T *out, std::int64_t count, double x0, double a, double b, const
     const double cq = std::cos(w.q), sq = std::sin(w.q);
     const double cl = std::cos(kLanes * w.q), sl = std::sin(kLanes * w.q);
     const double eq = std::exp(w.e), el = std::exp(kLanes * w.e);
-    for (std::int64_t blk = 0; blk < count; blk += kBlock) {
-        const std::int64_t m = std::min(kBlock, count - blk);
-        const double x = x0 + static_cast<double>(blk);
+    for (std::int64_t grid = t_lo - t_lo % kBlock; grid < t_hi; grid += kBlock) {
+        const std::int64_t lo = std::max(grid, t_lo), hi = std::min(grid + kBlock, t_hi);
+        const std::int64_t m = hi - grid;  // computed from the grid point, written from lo
+        const double xg = static_cast<double>(grid) - origin;
         switch (w.shape) {
-            case kCos: cos_block(f, m, w.p + w.q * x, cq, sq, cl, sl); break;
-            case kPow: pow_block(f, m, w.p + w.q * x, w.q, w.k); break;
+            case kCos: cos_block(f, m, w.p + w.q * xg, cq, sq, cl, sl); break;
+            case kPow: pow_block(f + (lo - grid), hi - lo, static_cast<double>(lo), origin, w.p, w.q, w.k); break;
             default:
-                for (std::int64_t i = 0; i < m; ++i) f[i] = w.p + w.q * (x + static_cast<double>(i));
+                for (std::int64_t t = lo; t < hi; ++t) f[t - grid] = w.p + w.q * (static_cast<double>(t) - origin);
         }
-        T *dst = out + blk;
+        T *dst = out + (lo - t_lo);
+        const std::int64_t skip = lo - grid;
         if (w.e != 0.0) {
-            exp_block(g, m, w.e, x, eq, el);
-            for (std::int64_t i = 0; i < m; ++i) dst[i] = static_cast<T>(a + b * g[i] * (w.u + w.w * f[i]));
+            exp_block(g, m, w.e, xg, eq, el);
+            for (std::int64_t i = skip; i < m; ++i) dst[i - skip] = static_cast<T>(a + b * g[i] * (w.u + w.w * f[i]));
         } else {
             const double base = a + b * w.u, amp = b * w.w;
-            for (std::int64_t i = 0; i < m; ++i) dst[i] = static_cast<T>(base + amp * f[i]);
+            for (std::int64_t i = skip; i < m; ++i) dst[i - skip] = static_cast<T>(base + amp * f[i]);
         }
     }
 }
@@ -120,7 +128,7 @@ void fill_segments(T *out, std::int64_t n, std::int64_t start, const std::int64_
         const std::int64_t lo = std::max(si[0], start), hi = std::min(si[1], start + n);
         if (lo >= hi) continue;
         const Wave w{si[2], sf[3], sf[4], sf[5], sf[6], sf[7], sf[8]};
-        fill_piece(out + (lo - start), hi - lo, static_cast<double>(lo) - sf[0], sf[1], sf[2], w);
+        fill_piece(out + (lo - start), lo, hi, sf[0], sf[1], sf[2], w, si[1] - si[0] < kShortPiece);
     }
 }
 
@@ -140,17 +148,18 @@ void fill_cycles(T *out, std::int64_t n, std::int64_t start, std::int64_t begin,
             const double *pf = tpl_flt + 7 * i;
             auto t0 = static_cast<std::int64_t>(std::ceil(oj + pf[0]));
             auto t1 = static_cast<std::int64_t>(std::ceil(i + 1 < npieces ? oj + pf[7] : onext));
+            const bool short_piece = t1 - t0 < kShortPiece;
             t0 = std::max(t0, lo_t);
             t1 = std::min(t1, hi_t);
             if (t0 >= t1) continue;
             const Wave w{tpl_int[i], pf[1], pf[2], pf[3], pf[4], pf[5], pf[6]};
-            fill_piece(out + (t0 - start), t1 - t0, static_cast<double>(t0) - oj, a, b, w);
+            fill_piece(out + (t0 - start), t0, t1, oj, a, b, w, short_piece);
         }
     }
 }
 
 #define PYCLR_INSTANTIATE(T)                                                                          \
-    template void fill_piece<T>(T *, std::int64_t, double, double, double, const Wave &);              \
+    template void fill_piece<T>(T *, std::int64_t, std::int64_t, double, double, double, const Wave &, bool); \
     template void fill_segments<T>(T *, std::int64_t, std::int64_t, const std::int64_t *, const double *, \
                                    std::int64_t);                                                      \
     template void fill_cycles<T>(T *, std::int64_t, std::int64_t, std::int64_t, std::int64_t, double,   \

@@ -16,6 +16,7 @@ __all__ = ["LINEAR", "COS", "POW", "fill_segments", "fill_cycles"]
 LINEAR, COS, POW = 0, 1, 2
 _BLOCK = 512
 _LANES = 8
+_SHORT = 4 * _LANES  # pieces shorter than this are evaluated directly
 _OPTS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
 
@@ -33,18 +34,19 @@ def _scalar(x, a, b, shape, e, u, w, p, q, k):
 
 
 @njit(**_OPTS)
-def _fill_piece(out, lo, count, x0, a, b, shape, e, u, w, p, q, k):
-    if count <= 0:
+def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, short_piece):
+    """out[lo + t - t_lo] for t in [t_lo, t_hi); blocks on a global grid, so values never depend on the window."""
+    if t_hi <= t_lo:
         return
     if shape == LINEAR and e == 0.0:
-        c0 = a + b * (u + w * (p + q * x0))
+        c0 = a + b * (u + w * p)
         c1 = b * w * q
-        for i in range(count):
-            out[lo + i] = c0 + c1 * i
+        for t in range(t_lo, t_hi):
+            out[lo + t - t_lo] = c0 + c1 * (float(t) - origin)
         return
-    if count < 4 * _LANES:
-        for i in range(count):
-            out[lo + i] = _scalar(x0 + i, a, b, shape, e, u, w, p, q, k)
+    if short_piece:
+        for t in range(t_lo, t_hi):
+            out[lo + t - t_lo] = _scalar(float(t) - origin, a, b, shape, e, u, w, p, q, k)
         return
     f = np.empty(_BLOCK)
     g = np.empty(_BLOCK)
@@ -53,12 +55,15 @@ def _fill_piece(out, lo, count, x0, a, b, shape, e, u, w, p, q, k):
     cq, sq = math.cos(q), math.sin(q)
     cl, sl = math.cos(_LANES * q), math.sin(_LANES * q)
     eq, el = math.exp(e), math.exp(_LANES * e)
-    for blk in range(0, count, _BLOCK):
-        m = min(_BLOCK, count - blk)
-        x = x0 + blk
+    grid = t_lo - t_lo % _BLOCK
+    while grid < t_hi:
+        blo = max(grid, t_lo)
+        bhi = min(grid + _BLOCK, t_hi)
+        m = bhi - grid
+        xg = float(grid) - origin
         if shape == COS:
-            c[0] = math.cos(p + q * x)
-            s[0] = math.sin(p + q * x)
+            c[0] = math.cos(p + q * xg)
+            s[0] = math.sin(p + q * xg)
             for l in range(1, _LANES):
                 c[l] = c[l - 1] * cq - s[l - 1] * sq
                 s[l] = s[l - 1] * cq + c[l - 1] * sq
@@ -70,28 +75,29 @@ def _fill_piece(out, lo, count, x0, a, b, shape, e, u, w, p, q, k):
                     s[l] = s[l] * cl + c[l] * sl
                     c[l] = nc
         elif shape == POW:
-            z0 = p + q * x
-            for i in range(m):
-                f[i] = max(z0 + q * i, 0.0)
+            for t in range(blo, bhi):
+                f[t - grid] = max(p + q * (float(t) - origin), 0.0)
             if k == 2.0:
-                for i in range(m):
+                for i in range(blo - grid, m):
                     f[i] = f[i] * f[i]
             elif k == 0.5:
-                for i in range(m):
+                for i in range(blo - grid, m):
                     f[i] = math.sqrt(f[i])
             elif k == math.floor(k) and k <= 16.0:  # small integer powers by repeated multiplication
-                z = f[:m].copy()
+                z = f[blo - grid:m].copy()
                 for _ in range(1, int(k)):
-                    for i in range(m):
-                        f[i] *= z[i]
+                    for i in range(blo - grid, m):
+                        f[i] *= z[i - (blo - grid)]
             elif k != 1.0:
-                for i in range(m):
+                for i in range(blo - grid, m):
                     f[i] = f[i] ** k
         else:
-            for i in range(m):
-                f[i] = p + q * (x + i)
+            for t in range(blo, bhi):
+                f[t - grid] = p + q * (float(t) - origin)
+        skip = blo - grid
+        dst = lo + blo - t_lo
         if e != 0.0:
-            c[0] = math.exp(e * x)
+            c[0] = math.exp(e * xg)
             for l in range(1, _LANES):
                 c[l] = c[l - 1] * eq
             for r in range(0, m, _LANES):
@@ -99,13 +105,14 @@ def _fill_piece(out, lo, count, x0, a, b, shape, e, u, w, p, q, k):
                     g[r + l] = c[l]
                 for l in range(_LANES):
                     c[l] *= el
-            for i in range(m):
-                out[lo + blk + i] = a + b * g[i] * (u + w * f[i])
+            for i in range(skip, m):
+                out[dst + i - skip] = a + b * g[i] * (u + w * f[i])
         else:
             base = a + b * u
             amp = b * w
-            for i in range(m):
-                out[lo + blk + i] = base + amp * f[i]
+            for i in range(skip, m):
+                out[dst + i - skip] = base + amp * f[i]
+        grid += _BLOCK
 
 
 @njit(**_OPTS)
@@ -117,8 +124,8 @@ def fill_segments(out, start, seg_int, seg_flt):
         if lo >= hi:
             continue
         sf = seg_flt[s]
-        _fill_piece(out, lo - start, hi - lo, float(lo) - sf[0], sf[1], sf[2],
-                    seg_int[s, 2], sf[3], sf[4], sf[5], sf[6], sf[7], sf[8])
+        _fill_piece(out, lo - start, lo, hi, sf[0], sf[1], sf[2], seg_int[s, 2], sf[3], sf[4], sf[5], sf[6], sf[7],
+                    sf[8], seg_int[s, 1] - seg_int[s, 0] < _SHORT)
 
 
 @njit(**_OPTS)
@@ -139,10 +146,11 @@ def fill_cycles(out, start, begin, end, origin, period, j0, cyc, tpl_int, tpl_fl
         for i in range(npieces):
             t0 = int(math.ceil(oj + tpl_flt[i, 0]))
             t1 = int(math.ceil(oj + tpl_flt[i + 1, 0])) if i + 1 < npieces else int(math.ceil(onext))
+            short_piece = t1 - t0 < _SHORT
             t0 = max(t0, lo_t)
             t1 = min(t1, hi_t)
             if t0 >= t1:
                 continue
             pf = tpl_flt[i]
-            _fill_piece(out, t0 - start, t1 - t0, float(t0) - oj, a, b,
-                        tpl_int[i], pf[1], pf[2], pf[3], pf[4], pf[5], pf[6])
+            _fill_piece(out, t0 - start, t0, t1, oj, a, b, tpl_int[i], pf[1], pf[2], pf[3], pf[4], pf[5], pf[6],
+                        short_piece)

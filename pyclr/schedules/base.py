@@ -67,12 +67,12 @@ def _to_jsonable(value: Any) -> Any:
         return value.to_dict()
     if isinstance(value, tuple):
         return [_to_jsonable(x) for x in value]
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
     if callable(value):
         raise TypeError(
             f"Cannot serialise the callable {value!r}: use a pyclr.Scale spec instead of a function to save this schedule"
         )
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
     return value
 
 

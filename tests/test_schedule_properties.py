@@ -1,0 +1,197 @@
+"""Backends agree with the NumPy reference; properties every schedule must have."""
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import pyclr
+from pyclr import _backend
+
+from conftest import BACKENDS
+
+lrs = st.floats(1e-6, 1.0)
+sizes = st.one_of(st.integers(1, 60), st.floats(0.5, 60.0))
+
+
+@st.composite
+def schedules(draw):
+    kind = draw(st.sampled_from(["cyclic", "one_cycle", "sgdr", "warmup", "mult", "step", "join", "groups"]))
+    base = draw(lrs)
+    peak = base * draw(st.floats(1.0, 100.0))
+    if kind == "cyclic":
+        return pyclr.cyclic(base, peak, draw(sizes), draw(st.one_of(st.none(), sizes)),
+                            mode=draw(st.sampled_from(["triangular", "triangular2", "exp_range"])),
+                            gamma=draw(st.floats(0.95, 1.0)), wave=draw(st.sampled_from(["triangular", "sine", "parabolic"])),
+                            base_decay=draw(st.floats(0.5, 1.0)), max_decay=draw(st.floats(0.5, 1.0)),
+                            cycles=draw(st.one_of(st.none(), st.integers(1, 5))), tail_steps=draw(st.integers(0, 50)),
+                            tail_lr=draw(st.one_of(st.none(), st.floats(1e-7, 1e-6))),
+                            tail_shape=draw(st.sampled_from(["linear", "cos", "exp"])))
+    if kind == "one_cycle":
+        return pyclr.one_cycle(peak, draw(st.integers(1, 500)), pct_start=draw(st.floats(0.0, 1.0)),
+                               anneal_strategy=draw(st.sampled_from(["cos", "linear"])),
+                               three_phase=draw(st.booleans()))
+    if kind == "sgdr":
+        return pyclr.sgdr(peak, draw(st.integers(1, 50)), T_mult=draw(st.one_of(st.integers(1, 3), st.floats(0.3, 3.0))),
+                          eta_min=base, decay=draw(st.floats(0.3, 1.0)), cycles=draw(st.one_of(st.none(), st.integers(1, 6))))
+    if kind == "warmup":
+        total = draw(st.integers(1, 500))
+        return pyclr.warmup_decay(peak, total, draw(st.integers(0, total)),
+                                  decay=draw(st.sampled_from(["cos", "linear", "poly", "exp", "1-sqrt", "constant"])),
+                                  start_lr=base, min_lr=base, warmup=draw(st.sampled_from(["linear", "exp"])),
+                                  power=draw(st.sampled_from([0.5, 1.0, 2.0, 3.0, 1.7])), skip_start=draw(st.booleans()))
+    if kind == "mult":
+        return pyclr.multiplicative_cycles(peak, draw(st.integers(2, 40)), factor=draw(st.one_of(st.integers(1, 3), st.floats(1.0, 2.5))),
+                                           min_lr=base, anneal=draw(st.sampled_from(["linear", "cos"])))
+    if kind == "step":
+        return pyclr.step_decay(peak, draw(st.integers(1, 40)), gamma=draw(st.floats(0.1, 1.0)))
+    if kind == "join":
+        return pyclr.warmup_decay(peak, 30, 30, decay="constant", start_lr=base).then(pyclr.sgdr(peak, 17), 30)
+    return pyclr.per_group([pyclr.cyclic(base, peak, draw(sizes)), pyclr.one_cycle(peak, draw(st.integers(1, 99)))])
+
+
+def draw_schedule(data):
+    return data.draw(schedules())
+
+
+def evaluate(name, schedule, n, start=0, **kwargs):
+    saved = _backend._active
+    _backend._active = (name, _backend.load(name))
+    try:
+        return schedule.values(n, start=start, **kwargs)
+    finally:
+        _backend._active = saved
+
+
+@given(data=st.data(), n=st.integers(0, 3000), start=st.integers(0, 5000))
+def test_backends_match_reference(data, n, start):
+    s = draw_schedule(data)
+    ref = evaluate("numpy", s, n, start)
+    peak = max(float(np.max(np.abs(ref))) if ref.size else 0.0, 1e-300)
+    for name in BACKENDS:
+        got = evaluate(name, s, n, start)
+        assert got.shape == ref.shape
+        assert np.all(np.isfinite(got))
+        assert np.max(np.abs(got - ref), initial=0.0) <= 1e-12 * peak, name
+        got32 = evaluate(name, s, n, start, dtype=np.float32)
+        assert got32.dtype == np.float32
+        np.testing.assert_allclose(got32, ref.astype(np.float32), rtol=0, atol=1e-6 * peak)
+
+
+@given(data=st.data(), n=st.integers(1, 2000), split=st.integers(0, 2000))
+def test_chunked_generation_equals_slicing(use_backend, data, n, split):
+    s = draw_schedule(data)
+    split = min(split, n)
+    whole = s.values(n)
+    parts = np.concatenate([s.values(split), s.values(n - split, start=split)], axis=-1)
+    np.testing.assert_array_equal(whole, parts)
+
+
+def test_threads_give_identical_values(use_backend):
+    s = pyclr.cyclic(1e-4, 1e-2, 2000.5, wave="sine", mode="exp_range", gamma=0.99999)
+    np.testing.assert_array_equal(s.values(1_000_000), s.values(1_000_000, threads=2))
+
+
+@given(base=lrs, ratio=st.floats(1.0, 100.0), up=sizes, down=sizes,
+       wave=st.sampled_from(["triangular", "sine", "parabolic"]))
+def test_cyclic_bounds_and_period(use_backend, base, ratio, up, down, wave):
+    s = pyclr.cyclic(base, base * ratio, up, down, wave=wave)
+    v = s.values(500)
+    tol = 1e-12 * base * ratio
+    assert np.all(v >= base - tol) and np.all(v <= base * ratio + tol)
+    period = up + down
+    if float(period).is_integer() and period < 250:
+        p = int(period)
+        np.testing.assert_allclose(v[p:], v[:-p], rtol=0, atol=tol)
+
+
+@given(start_lr=st.floats(1e-6, 0.5), peak=st.floats(0.5, 2.0), warm=st.integers(1, 200),
+       mode=st.sampled_from(["linear", "exp"]))
+def test_warmup_is_monotone(use_backend, start_lr, peak, warm, mode):
+    v = pyclr.warmup_decay(peak, warm + 10, warm, warmup=mode, start_lr=start_lr).values(warm + 1)
+    assert np.all(np.diff(v) >= -1e-15 * peak)
+    assert v[warm] == pytest.approx(peak)
+
+
+def test_sgdr_restarts_at_exact_boundaries(use_backend):
+    # torch's and timm's int(log()) closed form puts step 121 (T_0=1, T_mult=3) in the wrong cycle.
+    v = pyclr.sgdr(1.0, 1, T_mult=3).values(29525)
+    for t in (1, 4, 13, 40, 121, 364, 1093, 29524):
+        assert v[t] == pytest.approx(1.0, abs=1e-12)
+        assert t == 1 or v[t - 1] < 0.5
+    v = pyclr.sgdr(1.0, 1, T_mult=10).values(111112)
+    assert v[111] == pytest.approx(1.0, abs=1e-12) and v[111111] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_sgdr_float_t_mult_peak_decay_and_limit(use_backend):
+    s = pyclr.sgdr(1.0, 4, T_mult=1.5, decay=0.5, cycles=3, eta_min=0.01)
+    v = s.values(30)
+    starts = [0, 4, 10]  # lengths 4, 6, 9
+    assert [v[t] for t in starts] == pytest.approx([1.0, 0.5, 0.25])
+    assert np.all(v[19:] == 0.01)
+    assert s.cycles_in(19) == 3.0
+
+
+def test_multiplicative_cycles_report_budgets(use_backend):
+    s = pyclr.multiplicative_cycles(1.0, 10, factor=2, min_lr=0.001, n_cycles=4)
+    ends = s.cycle_ends()
+    assert ends == [9, 29, 69, 149]
+    v = s.values(200)
+    assert np.all(v[ends] == pytest.approx(0.001))
+    assert np.all(v[[0, 10, 30, 70]] == 1.0)
+
+
+def test_cyclic_decaying_bounds_and_tail(use_backend):
+    s = pyclr.cyclic(0.1, 1.0, 5, base_decay=0.5, max_decay=0.8, cycles=2, tail_steps=10, tail_lr=0.001, tail_shape="cos")
+    v = s.values(40)
+    assert v[0] == pytest.approx(0.1) and v[5] == pytest.approx(1.0)
+    assert v[10] == pytest.approx(0.05) and v[15] == pytest.approx(0.8)
+    assert v[20] == pytest.approx(0.05) and np.all(v[30:] == pytest.approx(0.001))
+    assert s.cycles_in(40) == 2
+
+
+def test_momentum_only_where_policies_define_it():
+    assert pyclr.sgdr(0.1, 10).momentum(5) is None
+    assert pyclr.cyclic(0.1, 1.0, 4, base_momentum=None, max_momentum=None).momentum(5) is None
+    m = pyclr.one_cycle(1.0, 10).momentum(10)
+    assert m[0] == pytest.approx(0.95) and m.min() == pytest.approx(0.85)
+
+
+SPECS = [
+    pyclr.cyclic(1e-4, 1e-2, 2000, mode="triangular2", wave="sine", cycles=3, tail_steps=100),
+    pyclr.cyclic(1e-4, 1e-2, 10, scale_fn=pyclr.Scale.table([1.0, 0.5, 0.2])),
+    pyclr.one_cycle(0.1, epochs=3, steps_per_epoch=7, three_phase=True),
+    pyclr.sgdr(0.1, 10, T_mult=1.5, decay=0.9),
+    pyclr.wsd(0.1, 1000, 100),
+    pyclr.multiplicative_cycles(0.1, 100),
+    pyclr.join([pyclr.constant(0.1), pyclr.step_decay(0.1, 10)], [5]),
+    pyclr.cyclic([1e-4, 1e-3], [1e-2, 1e-1], 10),
+    pyclr.one_cycle(0.1, 100).scaled([1.0, 0.1]),
+]
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.policy)
+def test_specs_round_trip_json_and_pickle(spec):
+    again = pyclr.Schedule.from_dict(json.loads(json.dumps(spec.to_dict())))
+    assert again == spec
+    assert pickle.loads(pickle.dumps(spec)) == spec
+    np.testing.assert_array_equal(again.values(300), spec.values(300))
+
+
+def test_per_group_shapes_and_at():
+    s = pyclr.one_cycle(0.1, 100).scaled([1.0, 0.5, 0.25])
+    v = s.values(100)
+    assert v.shape == (3, 100)
+    np.testing.assert_allclose(v[1], v[0] * 0.5)
+    assert s.at(30) == pytest.approx(tuple(v[:, 30]))
+    assert isinstance(pyclr.cyclic(0.1, 1.0, 4).at(4), float)
+
+
+def test_out_buffer_is_filled_in_place():
+    out = np.zeros(50, dtype=np.float32)
+    res = pyclr.cyclic(0.1, 1.0, 5).values(50, out=out)
+    assert res is out and out[5] == pytest.approx(1.0)
