@@ -1,0 +1,291 @@
+"""Reading range-test logs: CSV/TSV, JSON (lines), ``.npy``/``.npz``, and finder objects.
+
+Files are never unpickled. CSV bodies are parsed by a compiled kernel (no Python loop per
+row); a malformed row is reported with the file name and its line number.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from . import _backend
+
+__all__ = ["RangeTestLog", "load_log", "LR_COLUMNS", "LOSS_COLUMNS"]
+
+#: Column names tried for the learning rate, in order (case-insensitive).
+LR_COLUMNS = ("lr", "learning_rate", "learning-rate", "learningrate", "lrs", "lr_used", "eta", "step_lr")
+#: Column names tried for the loss, in order: raw losses before smoothed ones.
+LOSS_COLUMNS = ("loss", "raw_loss", "train_loss", "training_loss", "loss_raw", "batch_loss", "train/loss",
+                "losses", "raw_train_loss", "loss_step", "train_loss_step", "value", "smoothed_loss",
+                "smooth_loss", "tlf_smoothed_loss")
+
+
+@dataclass(frozen=True)
+class RangeTestLog:
+    """A loaded range test.
+
+    Attributes
+    ----------
+    lrs, losses : ndarray of float64
+    source : str
+        File name, or the kind of object it came from.
+    lr_column, loss_column : str
+        What was read.
+    smoothed : bool
+        True when the losses are a finder's smoothed losses (torch-lr-finder ``history``,
+        Lightning ``results``, fastai ``recorder.losses``, or a column named ``*smooth*``):
+        pass ``smoothed=True`` to :func:`pyclr.suggest`.
+    """
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    source: str
+    lr_column: str
+    loss_column: str
+    smoothed: bool = False
+
+    def __len__(self) -> int:
+        return int(self.lrs.shape[0])
+
+    def analyze(self, **kwargs):
+        """``pyclr.analyze(self.lrs, self.losses, **kwargs)``."""
+        from .finder import analyze
+
+        return analyze(self.lrs, self.losses, **kwargs)
+
+
+def _norm(name: str) -> str:
+    return name.strip().strip('"').strip("'").strip().lower()
+
+
+def _pick(names: list, wanted: Any, candidates: tuple, what: str, source: str) -> int:
+    normed = [_norm(n) for n in names]
+    if wanted is not None:
+        if isinstance(wanted, (int, np.integer)) and not isinstance(wanted, bool):
+            if not 0 <= int(wanted) < len(names):
+                raise ValueError(f"Expected {what} column index in [0, {len(names)}), but got {wanted!r} ({source})")
+            return int(wanted)
+        if not isinstance(wanted, str):
+            raise TypeError(f"Expected a column name or index for {what}, but got {wanted!r}")
+        if _norm(wanted) in normed:
+            return normed.index(_norm(wanted))
+        raise ValueError(f"Expected a column named {wanted!r} for {what} in {source}, but the columns are {names}")
+    for c in candidates:
+        if c in normed:
+            return normed.index(c)
+    if what == "lr":
+        for i, n in enumerate(normed):  # Lightning's LearningRateMonitor writes "lr-Adam", "lr-SGD/pg1", ...
+            if n.startswith("lr-") or n.startswith("lr/") or n.endswith("/lr"):
+                return i
+    raise ValueError(
+        f"Expected a {what} column in {source} (one of {', '.join(candidates)}; or pass {what}=...), "
+        f"but the columns are {names}")
+
+
+def _from_mapping(d: dict, lr, loss, source: str, smoothed: bool) -> RangeTestLog:
+    keys = [str(k) for k in d.keys()]
+    i = _pick(keys, lr, LR_COLUMNS, "lr", source)
+    j = _pick(keys, loss, LOSS_COLUMNS, "loss", source)
+    ki, kj = list(d.keys())[i], list(d.keys())[j]
+    return _make(d[ki], d[kj], source, str(ki), str(kj), smoothed or "smooth" in str(kj).lower())
+
+
+def _to_float_array(v: Any, what: str, source: str) -> np.ndarray:
+    if hasattr(v, "detach"):  # torch tensors, without importing torch
+        v = v.detach().cpu().numpy()
+    try:
+        arr = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        try:
+            arr = np.asarray([float(e) for e in v], dtype=np.float64)  # lists of 0-d tensors
+        except Exception as exc:
+            raise TypeError(f"Expected numbers for {what} in {source}, but got {type(v).__name__}") from exc
+    if arr.ndim != 1:
+        raise ValueError(f"Expected a 1-D {what} sequence in {source}, but got shape {arr.shape}")
+    return np.ascontiguousarray(arr)
+
+
+def _make(a, b, source, ca, cb, smoothed) -> RangeTestLog:
+    lrs = _to_float_array(a, "lr", source)
+    losses = _to_float_array(b, "loss", source)
+    if lrs.shape[0] != losses.shape[0]:
+        raise ValueError(f"Expected lr and loss of equal length in {source}, but got {lrs.shape[0]} and {losses.shape[0]}")
+    if lrs.shape[0] == 0:
+        raise ValueError(f"Expected at least one row in {source}, but got none")
+    return RangeTestLog(lrs, losses, source, ca, cb, bool(smoothed))
+
+
+def load_log(path: Union[str, os.PathLike, Any], lr: Any = None, loss: Any = None) -> RangeTestLog:
+    """Load a range-test log.
+
+    Parameters
+    ----------
+    path : str, path-like, dict or finder object
+        * ``.csv``/``.tsv``/``.txt`` (delimiter sniffed from the header: tab, comma,
+          semicolon): a header row, columns guessed from :data:`LR_COLUMNS` and
+          :data:`LOSS_COLUMNS` (``lr,loss`` as written by ``pyclr.torch.range_test``);
+          a header-less two-column file is read as ``lr, loss``.
+        * ``.json``: a dict of lists (``{"lr": [...], "loss": [...]}``) or a list of records;
+          ``.jsonl``/``.ndjson``: one record per line.
+        * ``.npy`` (a ``[n, 2]`` array, or a structured array with named fields) and ``.npz``
+          (named arrays); always loaded with ``allow_pickle=False``.
+        * In Python: torch-lr-finder's ``history`` dict or ``LRFinder``, Lightning's
+          ``results`` dict or ``_LRFinder``, fastai's ``Recorder`` / ``Learner`` (``.lrs``,
+          ``.losses``). Their losses are smoothed; the log says so.
+    lr, loss : str or int, optional
+        Column (key) name or index, to override the guess.
+
+    Returns
+    -------
+    RangeTestLog
+
+    Examples
+    --------
+    >>> import pyclr
+    >>> log = pyclr.load_log({"lr": [1e-4, 1e-3, 1e-2], "loss": [2.3, 2.1, 2.6]})
+    >>> log.lrs.tolist(), log.smoothed
+    ([0.0001, 0.001, 0.01], True)
+    """
+    if isinstance(path, dict):
+        return _from_mapping(path, lr, loss, "dict", smoothed=True)
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        for attr in ("history", "results"):  # torch-lr-finder LRFinder, Lightning _LRFinder
+            d = getattr(path, attr, None)
+            if isinstance(d, dict):
+                return _from_mapping(d, lr, loss, type(path).__name__ + "." + attr, smoothed=True)
+        rec = getattr(path, "recorder", path)  # fastai Learner or Recorder
+        if hasattr(rec, "lrs") and hasattr(rec, "losses"):
+            return _make(rec.lrs, rec.losses, type(rec).__name__, "lrs", "losses", True)
+        raise TypeError(
+            f"Expected a file path, a dict of lists, or a finder object with .history / .results / "
+            f".lrs and .losses, but got {type(path).__name__}")
+    path = os.fspath(path)
+    if isinstance(path, bytes):
+        path = path.decode()
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such log file: {path!r}")
+    ext = os.path.splitext(path)[1].lower()
+    if ext == ".npy":
+        return _load_npy(path, lr, loss)
+    if ext == ".npz":
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                d = {k: z[k] for k in z.files}
+        except ValueError as exc:
+            raise ValueError(f"Expected a plain .npz archive (no pickled objects) in {path}, but: {exc}") from exc
+        return _from_mapping(d, lr, loss, path, smoothed=False)
+    if ext in (".json", ".jsonl", ".ndjson"):
+        return _load_json(path, lr, loss)
+    return _load_delimited(path, lr, loss)
+
+
+def _load_npy(path, lr, loss) -> RangeTestLog:
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        raise ValueError(f"Expected a plain numeric .npy array (no pickled objects) in {path}, but: {exc}") from exc
+    if arr.dtype.names:
+        return _from_mapping({n: arr[n] for n in arr.dtype.names}, lr, loss, path, smoothed=False)
+    if arr.ndim != 2 or arr.shape[1] < 2:
+        raise ValueError(f"Expected a [n, 2] array (lr, loss) in {path}, but got shape {arr.shape}")
+    i = 0 if lr is None else lr
+    j = 1 if loss is None else loss
+    cols = [str(k) for k in range(arr.shape[1])]
+    i = _pick(cols, i, (), "lr", path)
+    j = _pick(cols, j, (), "loss", path)
+    return _make(arr[:, i], arr[:, j], path, f"column {i}", f"column {j}", False)
+
+
+def _load_json(path, lr, loss) -> RangeTestLog:
+    with open(path, "rb") as f:
+        text = f.read().decode("utf-8")
+    stripped = text.strip()
+    try:
+        if stripped.startswith("{") and "\n{" not in stripped:
+            data = json.loads(stripped)
+        elif stripped.startswith("["):
+            data = json.loads(stripped)
+        else:
+            # JSON lines: one C-level parse of the whole file as an array
+            lines = [ln for ln in stripped.splitlines() if ln.strip()]
+            data = json.loads("[" + ",".join(lines) + "]")
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not valid JSON / JSON lines ({exc.msg} at line {exc.lineno})") from exc
+    if isinstance(data, dict):
+        if "history" in data and isinstance(data["history"], dict):
+            data = data["history"]
+        return _from_mapping(data, lr, loss, path, smoothed=False)
+    if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
+        keys = list(data[0].keys())
+        i = _pick(keys, lr, LR_COLUMNS, "lr", path)
+        j = _pick(keys, loss, LOSS_COLUMNS, "loss", path)
+        ki, kj = keys[i], keys[j]
+        for n, r in enumerate(data):
+            if ki not in r or kj not in r:
+                raise ValueError(f"{path}:{n + 1}: record lacks {ki!r} or {kj!r}: {r}")
+        a = [r[ki] for r in data]
+        b = [r[kj] if r[kj] is not None else float("nan") for r in data]
+        return _make(a, b, path, ki, kj, "smooth" in kj.lower())
+    raise ValueError(f"Expected a JSON object of lists or a list of records in {path}, but got {type(data).__name__}")
+
+
+def _load_delimited(path, lr, loss) -> RangeTestLog:
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    # skip leading blank lines and '#' comments
+    pos, line_no = 0, 0
+    while True:
+        nl = raw.find(b"\n", pos)
+        line = raw[pos:] if nl < 0 else raw[pos:nl]
+        line_no += 1
+        if line.strip() and not line.lstrip().startswith(b"#"):
+            break
+        if nl < 0:
+            raise ValueError(f"Expected a header row and data in {path}, but the file is empty")
+        pos = nl + 1
+    header = line.decode("utf-8", "replace").rstrip("\r")
+    delim = "\t" if "\t" in header else (";" if header.count(";") > header.count(",") else ",")
+    names = [n.strip() for n in header.split(delim)]
+    body_start = pos + len(line) + 1
+    header_line = line_no
+    numeric = True
+    for n in names:
+        try:
+            float(n.strip('"'))
+        except ValueError:
+            numeric = False
+            break
+    if numeric:  # no header
+        if lr is None and loss is None and len(names) == 2:
+            i, j = 0, 1
+        else:
+            i = _pick([str(k) for k in range(len(names))], 0 if lr is None else lr, (), "lr", path)
+            j = _pick([str(k) for k in range(len(names))], 1 if loss is None else loss, (), "loss", path)
+        body_start, header_line = pos, line_no - 1
+        ci, cj = f"column {i}", f"column {j}"
+    else:
+        i = _pick(names, lr, LR_COLUMNS, "lr", path)
+        j = _pick(names, loss, LOSS_COLUMNS, "loss", path)
+        ci, cj = names[i].strip('"'), names[j].strip('"')
+    body = np.frombuffer(raw, dtype=np.uint8)[body_start:] if body_start < len(raw) else np.zeros(0, np.uint8)
+    cap = raw.count(b"\n", body_start) + 1
+    a = np.empty(cap)
+    b = np.empty(cap)
+    status = np.zeros(3, dtype=np.int64)
+    rows = int(_backend.kernels().parse_columns(np.ascontiguousarray(body), ord(delim), len(names), i, j, a, b, status))
+    if int(status[1]):
+        bad = header_line + int(status[1])
+        text = raw.splitlines()[bad - 1].decode("utf-8", "replace") if bad - 1 < raw.count(b"\n") + 1 else ""
+        why = (f"expected {len(names)} fields" if int(status[2]) == 1
+               else f"could not read a number in column {ci!r} or {cj!r}")
+        raise ValueError(f"{path}:{bad}: malformed row ({why}): {text[:200]!r}")
+    if rows == 0:
+        raise ValueError(f"Expected data rows after the header in {path}, but got none")
+    return RangeTestLog(a[:rows].copy() if rows < cap // 2 else a[:rows], b[:rows].copy() if rows < cap // 2 else b[:rows],
+                        path, ci, cj, "smooth" in cj.lower())
