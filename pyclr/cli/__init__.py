@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import sys
 
 __all__ = ["main"]
@@ -18,13 +19,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyclr", description="Cyclical learning rates and LR range tests.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in _SUBCOMMANDS:
-        importlib.import_module(f"pyclr.cli.{name}").add_parser(sub)
+        if importlib.util.find_spec(f"pyclr.cli.{name}") is not None:
+            importlib.import_module(f"pyclr.cli.{name}").add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # Policy parameters of `pyclr schedule` are the policy's own (--base-lr ...): passed on unparsed.
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "schedule":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.params = extra
     module = importlib.import_module(f"pyclr.cli.{args.command}")
     try:
         return int(module.run(args) or 0)

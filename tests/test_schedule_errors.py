@@ -1,0 +1,87 @@
+"""Bad input: a ValueError/TypeError naming the parameter, identical on every backend; no crash, no silent NaN."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import pyclr
+from pyclr import _backend
+from conftest import BACKENDS
+
+BAD = [
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 0), ValueError, "positive step_size_up, but got 0"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10, -1), ValueError, "positive step_size_down"),
+    (lambda: pyclr.cyclic(-1e-3, 1e-2, 10), ValueError, "non-negative base_lr"),
+    (lambda: pyclr.cyclic(1e-3, float("nan"), 10), ValueError, "finite max_lr"),
+    (lambda: pyclr.cyclic(1e-3, float("inf"), 10), ValueError, "finite max_lr"),
+    (lambda: pyclr.cyclic(1e-2, 1e-3, 10), ValueError, "max_lr >= base_lr"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10, mode="tri"), ValueError, "mode in"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10, wave="square"), ValueError, "wave in"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10, gamma=0), ValueError, "gamma in"),
+    (lambda: pyclr.cyclic("0.1", 1e-2, 10), TypeError, "real number for base_lr"),
+    (lambda: pyclr.cyclic([1e-3, 1e-3], [1e-2], 10), ValueError, "one length"),
+    (lambda: pyclr.one_cycle(0.1, 0), ValueError, "positive total_steps, but got 0"),
+    (lambda: pyclr.one_cycle(0.1, 10.5), TypeError, "integer for total_steps"),
+    (lambda: pyclr.one_cycle(0.1), ValueError, "total_steps OR"),
+    (lambda: pyclr.one_cycle(0.1, 10, pct_start=1.5), ValueError, "pct_start in"),
+    (lambda: pyclr.one_cycle(0.1, 10, anneal_strategy="exp"), ValueError, "anneal_strategy in"),
+    (lambda: pyclr.sgdr(0.1, 0), ValueError, "positive T_0"),
+    (lambda: pyclr.sgdr(0.1, 10, T_mult=0), ValueError, "positive T_mult"),
+    (lambda: pyclr.sgdr(0.1, 10, eta_min=1.0), ValueError, "eta_min <= max_lr"),
+    (lambda: pyclr.warmup_decay(0.1, 10, 20), ValueError, "warmup_steps <= total_steps"),
+    (lambda: pyclr.warmup_decay(0.1, 10, 2, decay="exp"), ValueError, "positive min_lr"),
+    (lambda: pyclr.multiplicative_cycles(0.1, 1), ValueError, "first_cycle"),
+    (lambda: pyclr.join([pyclr.constant(0.1)], [3]), ValueError, "0 boundaries"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10).values(-1), ValueError, "non-negative n, but got -1"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10).values(5, start=-2), ValueError, "non-negative start"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10).values(5.0), TypeError, "integer for n"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10).values(2**50), ValueError, "Cannot allocate"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10).values(2**53, start=2), ValueError, "2\\*\\*53"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10).values(5, dtype=np.int32), TypeError, "dtype float64 or float32"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10).values(5, out=np.zeros(4)), ValueError, "out of shape"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10).values(5, out=np.zeros(5, dtype=np.int64)), TypeError, "out of dtype"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10).values(5, out=np.zeros(10)[::2]), ValueError, "C-contiguous"),
+    (lambda: pyclr.Schedule.from_dict({"policy": "nope"}), ValueError, "policy in"),
+    (lambda: pyclr.Schedule.from_dict({"policy": "cyclic", "base_lr": 0.1, "max_lr": 1.0, "oops": 1}), ValueError, "oops"),
+    (lambda: pyclr.cyclic(1e-3, 1e-2, 10, scale_fn=lambda c: 0.5).to_dict(), TypeError, "pyclr.Scale"),
+]
+
+
+@pytest.mark.parametrize("call,exc,message", BAD, ids=[str(i) for i in range(len(BAD))])
+def test_bad_input_names_the_parameter(use_backend, call, exc, message):
+    with pytest.raises(exc, match=message):
+        call()
+
+
+def test_forced_backend_must_exist(monkeypatch):
+    monkeypatch.setenv("PYCLR_BACKEND", "fortran")
+    monkeypatch.setattr(_backend, "_active", None)
+    with pytest.raises(ValueError, match="PYCLR_BACKEND"):
+        _backend.kernels()
+
+
+numbers = st.one_of(st.integers(-5, 10**6), st.floats(allow_nan=True, allow_infinity=True), st.none(),
+                    st.text(max_size=3), st.booleans())
+
+
+@given(args=st.lists(numbers, min_size=1, max_size=4), n=st.integers(0, 2000), start=st.integers(0, 10**9),
+       policy=st.sampled_from(["cyclic", "one_cycle", "sgdr", "warmup_decay", "multiplicative_cycles", "step_decay"]))
+def test_fuzz_public_api_never_crashes_or_returns_nan(args, n, start, policy):
+    outcomes = []
+    for name in BACKENDS:
+        saved = _backend._active
+        _backend._active = (name, _backend.load(name))
+        try:
+            values = getattr(pyclr, policy)(*args).values(n, start=start)
+            assert np.all(np.isfinite(values))
+            outcomes.append(("ok", values))
+        except (ValueError, TypeError) as exc:
+            outcomes.append((type(exc).__name__, str(exc)))
+        finally:
+            _backend._active = saved
+    kinds = {o[0] for o in outcomes}
+    assert len(kinds) == 1, outcomes
+    if "ok" not in kinds:
+        assert len({o[1] for o in outcomes}) == 1
