@@ -1,0 +1,65 @@
+"""Print the README's schedule table: every figure a ratio measured in this one run.
+
+Usage: ``python benchmarks/schedule_ratios.py [--n 10000000] [--repeat 7]``. Times are the
+minimum of ``repeat`` runs; the torch column steps the torch scheduler 200,000 times and
+scales to n.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+from schedules_cases import cases, torch_steps_per_second  # noqa: E402
+
+from pyclr import _backend  # noqa: E402
+
+
+def best(fn, repeat):
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--n", type=int, default=10_000_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    n = args.n
+    print(f"n = {n:,} float64, one thread; {platform.processor() or platform.machine()}, {os.cpu_count()} cores\n")
+    print("| policy | cpp / np.full | numba / np.full | NumPy formula / cpp | torch stepping / cpp |")
+    print("|---|---|---|---|---|")
+    for name, (schedule, formula) in cases(n).items():
+        floor = best(lambda: np.full(n, 1.0), args.repeat)
+        times = {}
+        for b in ("cpp", "numba"):
+            _backend._active = (b, _backend.load(b))
+            times[b] = best(lambda: schedule.values(n), args.repeat)
+        numpy_ratio = f"{best(formula, max(2, args.repeat // 3)) / times['cpp']:.1f}x" if formula else "-"
+        per_step = torch_steps_per_second(name)
+        torch_ratio = "-" if np.isnan(per_step) else f"{per_step * n / times['cpp']:,.0f}x"
+        print(f"| {name} | {times['cpp'] / floor:.2f} | {times['numba'] / floor:.2f} | {numpy_ratio} | {torch_ratio} |")
+    schedule = cases(n)["cyclic_sine_exp_range"][0]
+    _backend._active = ("cpp", _backend.load("cpp"))
+    one = best(lambda: schedule.values(n), args.repeat)
+    print("\nthreads (cyclic_sine_exp_range, cpp): " + ", ".join(
+        f"{k}: {one / best(lambda: schedule.values(n, threads=k), args.repeat):.2f}x" for k in (1, 2, os.cpu_count())))
+    groups = []
+    for g in (1, 4, 16):
+        s = schedule.scaled([1.0] * g)
+        groups.append(f"{g} groups: {best(lambda: s.values(n // 16), args.repeat) / (one / 16):.2f}")
+    print("[groups, n/16] time / (one group's n/16 time): " + ", ".join(groups))
+
+
+if __name__ == "__main__":
+    main()
