@@ -75,7 +75,10 @@ class RangeTestResult:
         """
         import pyclr
 
-        analysis = pyclr.analyze(self.lrs, self.losses, **kwargs)
+        analyze = getattr(pyclr, "analyze", None)
+        if analyze is None:  # the analysis module, where the top level does not re-export it yet
+            from pyclr.finder import analyze
+        analysis = analyze(self.lrs, self.losses, **kwargs)
         if not kwargs:
             self._analysis = analysis
         return analysis
