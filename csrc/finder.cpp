@@ -91,6 +91,7 @@ std::int64_t valley_index(const double *y, std::int64_t n, double *work) {
             best_end = i;
         }
     }
+    if (best_len == 1) return 0;  // fastai never moves max_start/max_end off 0 then
     const double sections = static_cast<double>(best_len) / 3.0;
     return best_end - best_len + static_cast<std::int64_t>(sections) + static_cast<std::int64_t>(sections / 2.0);
 }

@@ -122,6 +122,8 @@ def valley_index(y, work):
         if lo + 1 > best_len:
             best_len = lo + 1
             best_end = i
+    if best_len == 1:
+        return 0
     sections = best_len / 3.0
     return best_end - best_len + int(sections) + int(sections / 2.0)
 

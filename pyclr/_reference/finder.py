@@ -122,7 +122,7 @@ def valley_index(y, work):
     """fastai 2.8 ``valley``: the middle of the longest strictly decreasing subsequence.
 
     ``lds_i = 1 + max{lds_j : j < i, y_j > y_i}`` (1 if none); ``e`` = first index with the
-    largest ``lds``; ``s = e - lds_e``; ``d = (e - s) / 3``; answer ``s + floor(d) + floor(d/2)``.
+    largest ``lds``; ``s = e - lds_e`` (``e = s = 0`` when no ``lds`` exceeds 1); ``d = (e - s) / 3``; answer ``s + floor(d) + floor(d/2)``.
     fastai computes ``lds`` in O(n^2); patience sorting gives every ``lds_i`` in O(n log n):
     ``work[:m]`` holds, for each length ``l``, the largest possible last value of a strictly
     decreasing subsequence of length ``l + 1`` (stored negated so that it is increasing).
@@ -142,7 +142,9 @@ def valley_index(y, work):
             m += 1
         if pos + 1 > best_len:
             best_len, best_end = pos + 1, i
-    sections = (best_end - (best_end - best_len)) / 3.0
+    if best_len == 1:
+        return 0  # fastai never moves max_start/max_end off 0 when nothing decreases
+    sections = best_len / 3.0
     return int(best_end - best_len + int(sections) + int(sections / 2.0))
 
 

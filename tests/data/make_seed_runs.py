@@ -1,0 +1,84 @@
+"""Generate the seed-run range tests in tests/data/seed_runs/ (CPU, ~1 minute).
+
+A 64-128-128-10 MLP on scikit-learn's bundled digits data (train split: first 1400
+samples, standardised), batch 64, an exponential LR sweep with the divergence stop off
+(every planned iteration is recorded; a non-finite loss is written as nan). Only the seed
+changes between runs of a configuration: it sets the initial weights and the batch order.
+
+    python tests/data/make_seed_runs.py
+
+Files: ``{opt}_exp_n{iters}_s{seed}.csv`` with header ``lr,loss`` (the format of
+``pyclr.torch.range_test``).
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+
+HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed_runs")
+CONFIGS = {
+    # name: (optimizer factory, start_lr, end_lr)
+    "sgdm": (lambda p, lr: torch.optim.SGD(p, lr=lr, momentum=0.9), 1e-5, 10.0),
+    "adam": (lambda p, lr: torch.optim.Adam(p, lr=lr), 1e-6, 1.0),
+}
+SEEDS = range(5)
+ITERS = (50, 100, 200, 400)
+
+
+def data():
+    X, y = load_digits(return_X_y=True)
+    X = (X - X[:1400].mean(0)) / (X[:1400].std(0) + 1e-6)
+    return torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+
+
+def model(seed):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 128),
+                               torch.nn.ReLU(), torch.nn.Linear(128, 10))
+
+
+def range_test(opt_name, seed, iters, X, y, batch=64):
+    make_opt, start, end = CONFIGS[opt_name]
+    net = model(seed)
+    opt = make_opt(net.parameters(), start)
+    g = torch.Generator().manual_seed(1000 + seed)
+    lrs = start * (end / start) ** (np.arange(iters) / (iters - 1))
+    losses = np.empty(iters)
+    order = torch.randperm(1400, generator=g)
+    pos = 0
+    for k in range(iters):
+        if pos + batch > 1400:
+            order, pos = torch.randperm(1400, generator=g), 0
+        idx = order[pos : pos + batch]
+        pos += batch
+        for group in opt.param_groups:
+            group["lr"] = float(lrs[k])
+        loss = torch.nn.functional.cross_entropy(net(X[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        value = float(loss.detach())
+        losses[k] = value if np.isfinite(value) else np.nan
+    return lrs, losses
+
+
+def main():
+    torch.set_num_threads(1)
+    os.makedirs(HERE, exist_ok=True)
+    X, y = data()
+    for opt_name in CONFIGS:
+        for iters in ITERS:
+            for seed in (SEEDS if iters == 200 else (0,)):
+                lrs, losses = range_test(opt_name, seed, iters, X, y)
+                path = os.path.join(HERE, f"{opt_name}_exp_n{iters}_s{seed}.csv")
+                with open(path, "w") as f:
+                    f.write("lr,loss\n")
+                    for a, b in zip(lrs, losses):
+                        f.write(f"{float(a)!r},{float(b)!r}\n")
+
+
+if __name__ == "__main__":
+    main()

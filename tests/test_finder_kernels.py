@@ -1,0 +1,184 @@
+"""Every finder kernel on every backend equals the NumPy reference kernel."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pyclr import _backend
+
+REF = _backend.load("numpy")
+RTOL = 1e-12
+
+
+def _close(a, b):
+    np.testing.assert_allclose(a, b, rtol=RTOL, atol=1e-300, equal_nan=True)
+
+
+@st.composite
+def logs(draw, min_size=2, max_size=120, nan=False):
+    n = draw(st.integers(min_size, max_size))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(-6, 1, n))
+    x = np.unique(x)
+    while x.shape[0] < n:
+        x = np.unique(np.concatenate([x, rng.uniform(-6, 1, n - x.shape[0])]))
+    y = 2.0 - np.tanh(2 * (x + 3)) + rng.normal(0, draw(st.sampled_from([0.0, 0.01, 0.3])), n)
+    if draw(st.booleans()):
+        y[rng.integers(0, n)] += 20.0  # a spike
+    if nan and draw(st.booleans()):
+        y[rng.integers(0, n, size=max(1, n // 10))] = np.nan
+    if draw(st.booleans()):  # ties
+        y = np.round(y, 1)
+    return np.ascontiguousarray(x), np.ascontiguousarray(y)
+
+
+def _both(kernels, name, *args, outs=()):
+    """Run kernel `name` on REF and `kernels` with fresh copies of the outputs."""
+    o1 = [np.full_like(o, -7.0) for o in outs]
+    o2 = [np.full_like(o, -7.0) for o in outs]
+    r1 = getattr(REF, name)(*args, *o1)
+    r2 = getattr(kernels, name)(*args, *o2)
+    return r1, r2, o1, o2
+
+
+@given(logs())
+def test_ema(kernels, xy):
+    _, y = xy
+    for alpha in (0.05, 0.5):
+        r1, r2, o1, o2 = _both(kernels, "ema", y, alpha, outs=[np.empty_like(y)])
+        _close(o1[0], o2[0])
+
+
+@given(logs(nan=True), st.integers(0, 2))
+def test_ema_debiased(kernels, xy, offset):
+    _, y = xy
+    r1, r2, o1, o2 = _both(kernels, "ema_debiased", y, 0.98, offset, outs=[np.empty_like(y)])
+    _close(o1[0], o2[0])
+
+
+@given(logs(nan=True))
+def test_gradients_and_argmin(kernels, xy):
+    x, y = xy
+    _, _, o1, o2 = _both(kernels, "gradient_index", y, outs=[np.empty_like(y)])
+    _close(o1[0], o2[0])
+    _close(o1[0], np.gradient(y))
+    _, _, o1, o2 = _both(kernels, "gradient_x", x, y, outs=[np.empty_like(y)])
+    _close(o1[0], o2[0])
+    assert REF.argmin_nanfirst(y) == kernels.argmin_nanfirst(y)
+
+
+def _valley_fastai_definition(y):
+    """fastai's O(n^2) statement of the rule, as the spec for valley_index."""
+    n = len(y)
+    lds = [1] * n
+    max_start = max_end = 0
+    for i in range(1, n):
+        for j in range(i):
+            if y[i] < y[j] and lds[i] < lds[j] + 1:
+                lds[i] = lds[j] + 1
+            if lds[max_end] < lds[i]:
+                max_end = i
+                max_start = max_end - lds[max_end]
+    sections = (max_end - max_start) / 3
+    return max_start + int(sections) + int(sections / 2)
+
+
+@given(logs(min_size=1, nan=True))
+def test_valley_matches_quadratic_definition(kernels, xy):
+    _, y = xy
+    got = kernels.valley_index(y, np.empty_like(y))
+    assert got == REF.valley_index(y, np.empty_like(y)) == _valley_fastai_definition(list(y))
+
+
+@given(logs(min_size=17, nan=True))
+def test_anchor_indices(kernels, xy):
+    x, y = xy
+    lrs = 10.0 ** x
+    g = np.empty_like(y)
+    REF.gradient_index(y, g)
+    assert REF.slide_index(g, 0.005, 15) == kernels.slide_index(g, 0.005, 15)
+    assert REF.steep_index(lrs, y) == kernels.steep_index(lrs, y)
+    assert REF.ignite_index(y) == kernels.ignite_index(y)
+    for th, prev in ((4.0, True), (5.0, False)):
+        assert REF.stop_index(y, th, prev) == kernels.stop_index(y, th, prev)
+
+
+@given(logs(min_size=3, nan=True), st.sampled_from([0.05, 0.3, 1.0]), st.integers(0, 2))
+def test_lowess_and_noise(kernels, xy, width, iterations):
+    x, y = xy
+    n = x.shape[0]
+    rows = REF.LOWESS_WORK_ROWS * (n + 1)
+    _, _, o1, o2 = _both(kernels, "lowess", x, y, width, iterations,
+                         outs=[np.empty(n), np.empty(n), np.empty(rows)])
+    _close(o1[0], o2[0])
+    _close(o1[1], o2[1])
+    s1 = REF.noise_sigma(y, o1[0], np.empty(n))
+    s2 = kernels.noise_sigma(y, o1[0], np.empty(n))
+    _close(s1, s2)
+
+
+@given(logs(min_size=3, nan=True), st.sampled_from([0.1, 0.3]))
+def test_analyze_run_and_batch(kernels, xy, width):
+    x, y = xy
+    n = x.shape[0]
+    rows = REF.LOWESS_WORK_ROWS * (n + 1)
+    args = (x, y, width, 2, 0.1, 0.1, 0.0)
+    _, _, o1, o2 = _both(kernels, "analyze_run", *args,
+                         outs=[np.empty(n), np.empty(n), np.empty(rows), np.empty(REF.ANALYZE_RESULT_SIZE)])
+    for a, b in zip(o1, o2):
+        if a.shape[0] != rows:
+            _close(a, b)
+    # batched: three ragged copies must equal the single-run answer
+    X = np.zeros((3, n)); Y = np.zeros((3, n))
+    lengths = np.array([n, n - 1, n // 2 + 1], dtype=np.int64)
+    for r, m in enumerate(lengths):
+        X[r, :m], Y[r, :m] = x[:m], y[:m]
+    outs = [np.empty((3, n)), np.empty((3, n)), np.empty((3, rows)), np.empty((3, REF.ANALYZE_RESULT_SIZE))]
+    kernels.analyze_runs(X, Y, lengths, width, 2, 0.1, 0.1, 0.0, *outs, 2)
+    _close(outs[3][0], o1[3])
+    for r, m in enumerate(lengths):
+        single = np.empty(REF.ANALYZE_RESULT_SIZE)
+        REF.analyze_run(x[:m], y[:m], width, 2, 0.1, 0.1, 0.0, np.empty(m), np.empty(m),
+                        np.empty(REF.LOWESS_WORK_ROWS * (m + 1)), single)
+        _close(outs[3][r], single)
+
+
+@given(logs(nan=True), st.integers(1, 30))
+def test_bin_and_scan(kernels, xy, nb):
+    x, y = xy
+    lr = 10.0 ** x
+    edges = np.geomspace(lr[0] * 1.01, lr[-1], nb + 1)
+    outs = [np.empty(nb), np.empty(nb), np.empty(nb, dtype=np.int64)]
+    r1, r2, o1, o2 = _both(kernels, "bin_log", lr, y, edges, outs=outs)
+    assert r1 == r2
+    _close(o1[0], o2[0]); _close(o1[1], o2[1]); np.testing.assert_array_equal(o1[2], o2[2])
+    for lrs in (lr, lr[::-1].copy(), np.where(np.arange(lr.shape[0]) == 1, -1.0, lr)):
+        s1 = np.empty(6, dtype=np.int64); s2 = np.empty(6, dtype=np.int64)
+        REF.scan_log(lrs, y, s1); kernels.scan_log(lrs, y, s2)
+        np.testing.assert_array_equal(s1, s2)
+
+
+@given(st.lists(st.tuples(st.floats(1e-8, 10, allow_nan=False), st.floats(-1e3, 1e3, allow_nan=False)),
+                min_size=0, max_size=40), st.sampled_from([",", "\t", ";"]))
+def test_parse_columns(kernels, rows, delim):
+    text = "".join(f"{i}{delim}{a!r}{delim}{b!r}\n" for i, (a, b) in enumerate(rows))
+    buf = np.frombuffer(text.encode(), dtype=np.uint8).copy()
+    n = len(rows) + 1
+    outs = [np.empty(n), np.empty(n), np.zeros(3, dtype=np.int64)]
+    r1, r2, o1, o2 = _both(kernels, "parse_columns", buf, ord(delim), 3, 1, 2, outs=outs)
+    assert r1 == r2 == len(rows)
+    _close(o1[0][:r1], o2[0][:r2]); _close(o1[1][:r1], o2[1][:r2])
+    _close(o2[0][:r2], [a for a, _ in rows])
+    np.testing.assert_array_equal(o1[2], o2[2])
+
+
+@pytest.mark.parametrize("text,line,kind", [
+    ("1,2\n3\n", 2, 1), ("1,2\n\n3,x\n", 3, 2), ("1,2\n3,4,5\n", 2, 1), ("1,2\n,\n", 0, 0)])
+def test_parse_columns_errors(kernels, text, line, kind):
+    buf = np.frombuffer(text.encode(), dtype=np.uint8).copy()
+    st_ = np.zeros(3, dtype=np.int64)
+    kernels.parse_columns(buf, ord(","), 2, 0, 1, np.empty(4), np.empty(4), st_)
+    assert (st_[1], st_[2]) == (line, kind)
