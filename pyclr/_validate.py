@@ -22,6 +22,7 @@ __all__ = [
     "boolean",
     "int_at_least",
     "float_list",
+    "momentum_bounds",
 ]
 
 
@@ -90,6 +91,17 @@ def boolean(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"Expected a bool for {name}, but got {_describe(value)} of type {type(value).__name__}")
     return bool(value)
+
+
+def momentum_bounds(base_momentum: Any, max_momentum: Any) -> tuple[float | None, float | None]:
+    """Both momenta in [0, 1), or both None (no momentum channel)."""
+    if (base_momentum is None) != (max_momentum is None):
+        raise ValueError("Expected base_momentum and max_momentum both set or both None, "
+                         f"but got {base_momentum!r} and {max_momentum!r}")
+    if base_momentum is None:
+        return None, None
+    return (in_range("base_momentum", base_momentum, 0.0, 1.0, high_open=True),
+            in_range("max_momentum", max_momentum, 0.0, 1.0, high_open=True))
 
 
 def float_list(name: str, value: Any, check=positive) -> tuple[float, ...]:

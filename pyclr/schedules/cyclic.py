@@ -128,12 +128,9 @@ class Cyclic(Schedule):
         v.choice("tail_shape", self.tail_shape, ("linear", "cos", "exp"))
         if self.tail_shape == "exp" and self.tail_lr == 0.0:
             raise ValueError("Expected positive tail_lr with tail_shape='exp', but got 0.0")
-        if (self.base_momentum is None) != (self.max_momentum is None):
-            raise ValueError("Expected base_momentum and max_momentum both set or both None, "
-                             f"but got {self.base_momentum!r} and {self.max_momentum!r}")
-        if self.base_momentum is not None:
-            set_("base_momentum", v.in_range("base_momentum", self.base_momentum, 0.0, 1.0, high_open=True))
-            set_("max_momentum", v.in_range("max_momentum", self.max_momentum, 0.0, 1.0, high_open=True))
+        base_m, max_m = v.momentum_bounds(self.base_momentum, self.max_momentum)
+        set_("base_momentum", base_m)
+        set_("max_momentum", max_m)
         if self._scale_mode() == "iterations" and not self._is_power_scale() and (self.base_decay != 1.0 or self.max_decay != 1.0):
             raise ValueError("A per-iteration scale_fn cannot be combined with base_decay/max_decay != 1")
 

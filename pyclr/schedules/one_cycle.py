@@ -78,12 +78,9 @@ class OneCycle(Schedule):
         set_("div_factor", v.positive("div_factor", self.div_factor))
         set_("final_div_factor", v.positive("final_div_factor", self.final_div_factor))
         set_("three_phase", v.boolean("three_phase", self.three_phase))
-        if (self.base_momentum is None) != (self.max_momentum is None):
-            raise ValueError("Expected base_momentum and max_momentum both set or both None, "
-                             f"but got {self.base_momentum!r} and {self.max_momentum!r}")
-        if self.base_momentum is not None:
-            set_("base_momentum", v.in_range("base_momentum", self.base_momentum, 0.0, 1.0, high_open=True))
-            set_("max_momentum", v.in_range("max_momentum", self.max_momentum, 0.0, 1.0, high_open=True))
+        base_m, max_m = v.momentum_bounds(self.base_momentum, self.max_momentum)
+        set_("base_momentum", base_m)
+        set_("max_momentum", max_m)
         v.choice("overrun", self.overrun, ("hold", "raise"))
 
     @property
