@@ -70,7 +70,7 @@ def _check_pair(lrs: Any, losses: Any) -> tuple[np.ndarray, np.ndarray]:
 def _check_lrs(x: np.ndarray, stats: np.ndarray) -> None:
     i = int(stats[0])
     if i >= 0:
-        raise ValueError(f"Expected positive, finite lr values, but got {x[i]!r} at index {i}")
+        raise ValueError(f"Expected positive, finite lr values, but got {float(x[i])!r} at index {i}")
 
 
 def _check_losses(y: np.ndarray, stats: np.ndarray) -> None:

@@ -1,0 +1,152 @@
+"""analyze(): bounds on real logs, verdicts, cleaning, seed stability, multi-run, schedules."""
+from __future__ import annotations
+
+import glob
+import os
+
+import numpy as np
+import pytest
+
+import pyclr
+
+HERE = os.path.dirname(__file__)
+SEEDS = os.path.join(HERE, "data", "seed_runs")
+SHARED = os.environ.get("PYCLR_RANGETESTS", "/work/shared/data/rangetests")
+SHARED_LOGS = sorted(p for p in glob.glob(os.path.join(SHARED, "*.csv"))
+                     if "__" not in os.path.basename(p) and "reference" not in p)
+
+
+def _u_curve(n=200, lo=1e-5, hi=10.0, noise=0.0, seed=0):
+    lrs = np.geomspace(lo, hi, n)
+    x = np.log10(lrs)
+    y = 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3))
+    return lrs, y + np.random.default_rng(seed).normal(0, noise, n)
+
+
+@pytest.mark.skipif(not SHARED_LOGS, reason="shared logs not available")
+@pytest.mark.parametrize("path", SHARED_LOGS, ids=os.path.basename)
+def test_bounds_ordering_on_shared_logs(use_backend, path):
+    log = pyclr.load_log(path, loss="raw_loss")
+    a = pyclr.analyze(log.lrs, log.losses)
+    assert a.verdict == "ok", a.reasons
+    assert a.base_lr < a.max_lr <= a.min_lr
+    if a.divergence_lr is not None:
+        assert a.max_lr < a.divergence_lr
+    # base_lr at or above where descent starts: the smoothed loss has not yet fallen by 2 noise units before it
+    start = a.smoothed[0]
+    started = a.lrs[np.argmax(a.smoothed < start - 2 * a.noise / np.sqrt(10))]
+    assert a.base_lr >= started * 0.999
+    assert a.lr == a.max_lr
+
+
+def test_clean_u_curve_and_spike_resistance(use_backend):
+    lrs, y = _u_curve(noise=0.01)
+    a = pyclr.analyze(lrs, y)
+    spiked = y.copy()
+    spiked[80] += 50.0
+    spiked[120] = np.nan
+    b = pyclr.analyze(lrs, spiked)
+    assert a.verdict == b.verdict == "ok"
+    assert b.base_lr == pytest.approx(a.base_lr, rel=0.15) and b.max_lr == pytest.approx(a.max_lr, rel=0.15)
+    assert any("isolated non-finite" in c for c in b.cleaning)
+
+
+def test_never_turns_up(use_backend):
+    lrs = np.geomspace(1e-5, 1e-2, 150)
+    y = 1.5 - np.tanh(1.5 * (np.log10(lrs) + 3.5)) + np.random.default_rng(1).normal(0, 0.01, 150)
+    a = pyclr.analyze(lrs, y)
+    assert a.verdict == "no_turn_up"
+    assert a.max_lr is None and a.lr is None
+    assert "Extend end_lr" in " ".join(a.reasons)
+    with pytest.raises(ValueError, match="verdict 'ok'"):
+        a.to_schedule(1000, 10)
+
+
+def test_no_descent_and_too_short(use_backend):
+    lrs = np.geomspace(1e-5, 1, 100)
+    flat = 2.3 + np.random.default_rng(2).normal(0, 0.02, 100)
+    assert pyclr.analyze(lrs, flat).verdict == "no_descent"
+    rising = 2.3 + np.linspace(0, 3, 100)
+    assert pyclr.analyze(lrs, rising).verdict == "no_descent"
+    short = pyclr.analyze(lrs[:5], flat[:5])
+    assert short.verdict == "too_short" and short.base_lr is None
+
+
+def test_cleaning_is_reported(use_backend):
+    lrs, y = _u_curve()
+    y[185:] = np.nan  # diverged
+    perm = np.random.default_rng(3).permutation(200)
+    a = pyclr.analyze(np.concatenate([lrs[perm], lrs[:3]]), np.concatenate([y[perm], y[:3]]))
+    text = " ".join(a.cleaning)
+    assert "not sorted" in text and "repeated" in text and "non-finite" in text
+    assert a.divergence_lr is not None
+    lin = pyclr.analyze(np.linspace(1e-4, 1.0, 300), _u_curve(300)[1])
+    assert lin.sweep == "linear"
+    with pytest.raises(ValueError, match="Expected at least one finite loss"):
+        pyclr.analyze(lrs, np.full(200, np.nan))
+
+
+def test_long_log_is_binned_and_agrees(use_backend):
+    lrs, y = _u_curve(n=300_000, noise=0.05)
+    a = pyclr.analyze(lrs, y)
+    b = pyclr.analyze(lrs[::1000], _u_curve(n=300_000, noise=0.0)[1][::1000])
+    assert any("bins" in c for c in a.cleaning)
+    assert a.verdict == b.verdict == "ok"
+    assert a.base_lr == pytest.approx(b.base_lr, rel=0.25) and a.max_lr == pytest.approx(b.max_lr, rel=0.25)
+
+
+def _seed_logs(opt):
+    return [pyclr.load_log(os.path.join(SEEDS, f"{opt}_exp_n200_s{s}.csv")) for s in range(5)]
+
+
+@pytest.mark.parametrize("opt", ["sgdm", "adam"])
+def test_seed_stability(use_backend, opt):
+    logs = _seed_logs(opt)
+    per = [pyclr.analyze(l.lrs, l.losses) for l in logs]
+    assert all(a.verdict == "ok" for a in per)
+    for attr in ("base_lr", "max_lr"):
+        vals = [getattr(a, attr) for a in per]
+        assert max(vals) / min(vals) <= 1.5, (attr, vals)
+    # torch-lr-finder's rule spreads more on the same runs
+    combined = pyclr.analyze([l.lrs for l in logs], [l.losses for l in logs])
+    assert combined.verdict == "ok" and len(combined.runs) == 5
+    assert combined.spread["base_lr"] <= 1.5 and combined.spread["max_lr"] <= 1.5
+    assert min(a.base_lr for a in per) <= combined.base_lr <= max(a.base_lr for a in per)
+
+
+@pytest.mark.xfail(reason="open: the descent onset moves ~1/iterations (the model trains during the sweep); "
+                          "bounds over 50..400 iterations spread 3-20x, not 2x", strict=False)
+@pytest.mark.parametrize("opt", ["sgdm", "adam"])
+def test_iteration_count_stability(opt):
+    res = [pyclr.analyze(*(lambda l: (l.lrs, l.losses))(pyclr.load_log(os.path.join(SEEDS, f"{opt}_exp_n{n}_s0.csv"))))
+           for n in (50, 100, 200, 400)]
+    for attr in ("base_lr", "max_lr"):
+        vals = [getattr(a, attr) for a in res]
+        assert max(vals) / min(vals) <= 2.0
+
+
+def test_batched_ragged_equals_single(use_backend):
+    logs = _seed_logs("sgdm")
+    lrs = [l.lrs[: 150 + 10 * i] for i, l in enumerate(logs)]
+    losses = [l.losses[: 150 + 10 * i] for i, l in enumerate(logs)]
+    combined = pyclr.analyze(lrs, losses, width=0.3)
+    for a, x, y in zip(combined.runs, lrs, losses):
+        b = pyclr.analyze(x, y, width=0.3)
+        assert (a.verdict, a.base_lr, a.max_lr) == (b.verdict, b.base_lr, b.max_lr)
+    X = np.stack([l.lrs for l in logs]); Y = np.stack([np.nan_to_num(l.losses, nan=10.0) for l in logs])
+    two_d = pyclr.analyze(X, Y, width=0.3)
+    assert len(two_d.runs) == 5
+
+
+def test_to_schedule(use_backend):
+    a = pyclr.analyze(*_u_curve())
+    s = a.to_schedule(1797, 64, epochs_per_half_cycle=2)
+    v = s.values(200)
+    assert v[0] == pytest.approx(a.base_lr) and v.max() == pytest.approx(a.max_lr)
+    oc = a.to_schedule(1797, 64, policy="one_cycle", epochs=5)
+    w = oc.values(5 * 29)
+    assert w.max() == pytest.approx(a.max_lr, rel=1e-3) and w[0] == pytest.approx(a.base_lr)
+    with pytest.raises(ValueError, match="dataset_size"):
+        a.to_schedule()
+    d = a.to_dict()
+    assert d["verdict"] == "ok" and isinstance(d["reasons"], list)

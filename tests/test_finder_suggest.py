@@ -1,0 +1,89 @@
+"""suggest() reproduces every library's answer on the shared real logs, on every backend."""
+from __future__ import annotations
+
+import csv
+import os
+
+import numpy as np
+import pytest
+
+import pyclr
+from pyclr import _backend
+
+DATA = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "rangetests")
+DATA = os.environ.get("PYCLR_RANGETESTS", DATA if os.path.isdir(DATA) else "/work/shared/data/rangetests")
+COLUMNS = {"steepest": "tlf_steepest", "ignite": "ignite_suggestion", "valley": "fastai_valley",
+           "slide": "fastai_slide", "minimum": "fastai_minimum", "steep": "fastai_steep",
+           "lightning": "lightning_2.5.2", "lightning_2.6": "lightning_2.6.6"}
+
+pytestmark = pytest.mark.skipif(not os.path.isdir(DATA), reason="shared range-test logs not available")
+
+
+def _reference():
+    with open(os.path.join(DATA, "reference_suggestions.csv")) as f:
+        return {row["config"]: row for row in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module")
+def logs():
+    ref = _reference()
+    return {cfg: pyclr.load_log(os.path.join(DATA, f"{cfg}.csv"), loss="raw_loss") for cfg in ref}, ref
+
+
+@pytest.mark.parametrize("method", list(COLUMNS))
+def test_matches_reference(use_backend, logs, method):
+    loaded, ref = logs
+    for cfg, log in loaded.items():
+        want = float(ref[cfg][COLUMNS[method]])
+        got = pyclr.suggest(log.lrs, log.losses, method)
+        assert got == pytest.approx(want, rel=1e-9), (cfg, method)
+
+
+def test_smoothed_history_gives_same_answer(logs):
+    loaded, ref = logs
+    for cfg in loaded:
+        log = pyclr.load_log(os.path.join(DATA, f"{cfg}.csv"), loss="tlf_smoothed_loss")
+        assert log.smoothed
+        got = pyclr.suggest(log.lrs, log.losses, "steepest", smoothed=True)
+        assert got == pytest.approx(float(ref[cfg]["tlf_steepest"]), rel=1e-9)
+
+
+BAD = [
+    (([], []), ValueError, "Expected at least 2 points"),
+    (([1e-3], [1.0]), ValueError, "Expected at least 2 points"),
+    (([1e-3, 1e-2], [1.0]), ValueError, "equal length"),
+    (([1e-3, 0.0] + [1.0] * 20, [1.0] * 22), ValueError, "Expected positive, finite lr values, but got 0.0 at index 1"),
+    (([1e-3, -1.0], [1.0, 2.0]), ValueError, "Expected positive, finite lr values, but got -1.0"),
+    (("abc", [1.0]), TypeError, "Expected a 1-D sequence of numbers for lrs"),
+    ((np.ones((2, 2, 2)), [1.0, 2.0]), ValueError, "Expected a 1-D sequence for lrs"),
+    ((["a", "b"], [1.0, 2.0]), TypeError, "lrs"),
+]
+
+
+@pytest.mark.parametrize("args,exc,msg", BAD)
+def test_bad_input_same_error_everywhere(use_backend, args, exc, msg):
+    with pytest.raises(exc, match=msg):
+        pyclr.suggest(*args)
+    with pytest.raises(exc, match=msg):
+        pyclr.analyze(*args)
+
+
+def test_bad_method_and_short_windows(use_backend):
+    lrs = np.geomspace(1e-5, 1, 12)
+    with pytest.raises(ValueError, match="Expected method in"):
+        pyclr.suggest(lrs, np.ones(12), "nope")
+    with pytest.raises(ValueError, match="at least 17 points"):
+        pyclr.suggest(lrs, np.ones(12), "steepest")
+    with pytest.raises(ValueError, match="U-shaped"):
+        pyclr.suggest(lrs, np.linspace(1, 2, 12), "ignite")
+    with pytest.raises(ValueError, match="at least 16 points"):
+        pyclr.suggest(lrs, np.ones(12), "slide")
+    with pytest.raises(TypeError, match="Expected a bool for smoothed"):
+        pyclr.suggest(lrs, np.ones(12), "valley", smoothed=1)
+
+
+def test_valley_is_fast_on_long_logs():
+    # fastai's valley is O(n^2): 2e5 points would take hours there.
+    lrs = np.geomspace(1e-7, 10, 200_000)
+    losses = 2 - np.tanh(np.log10(lrs) + 3) + np.random.default_rng(0).normal(0, 0.01, lrs.shape[0])
+    assert 1e-7 < pyclr.suggest(lrs, losses, "valley") < 10
