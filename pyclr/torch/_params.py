@@ -103,7 +103,7 @@ def _set_float(group: dict, target: tuple, value: float) -> None:
 class _Channel:
     """One hyperparameter (lr or momentum) across all groups, for one chunk."""
 
-    __slots__ = ("targets", "float_idx", "tensor_sets", "rows", "single")
+    __slots__ = ("targets", "float_idx", "tensor_sets", "rows", "single", "mode", "key")
 
     def __init__(self, targets: list[tuple]):
         self.targets = targets
@@ -112,6 +112,11 @@ class _Channel:
         self.tensor_sets: list[list] = []
         self.rows: Any = None  # list of floats (single) or list of tuples/lists per step
         self.single = False
+        # how the float groups are written, chosen once per plan so the per-step loop has
+        # no per-group branching: "key" (every group a float under one key),
+        # "betas" (every group a float pair of betas), or "general"
+        self.mode = "general"
+        self.key = targets[0][0] if targets else None
 
 
 class ParamWriter:
@@ -175,6 +180,13 @@ class ParamWriter:
                 else:
                     ch.float_idx.append(gi)
             ch.tensor_sets = list(sets.values())
+            ch.mode = "general"
+            if not ch.tensor_sets:
+                if all(len(t) == 1 and t[0] == ch.targets[0][0] for t in ch.targets):
+                    ch.mode = "key"
+                elif all(t == ("betas", 0) and isinstance(g["betas"], tuple) and len(g["betas"]) == 2
+                         for g, t in zip(groups, ch.targets)):
+                    ch.mode = "betas"
         self.groups_ref = groups
         all_float = not self.lr.tensor_sets and self.mom is None
         self.fast = (1 if self.ngroups == 1 else 2) if all_float else 0
@@ -267,6 +279,23 @@ class ParamWriter:
 
     @staticmethod
     def _write(groups: list, ch: _Channel, i: int) -> None:
+        mode = ch.mode
+        if mode == "key":
+            key = ch.key
+            if ch.single:
+                groups[0][key] = ch.rows[i]
+            else:
+                for group, value in zip(groups, ch.rows[i]):
+                    group[key] = value
+            return
+        if mode == "betas":
+            if ch.single:
+                group = groups[0]
+                group["betas"] = (ch.rows[i], group["betas"][1])
+            else:
+                for group, value in zip(groups, ch.rows[i]):
+                    group["betas"] = (value, group["betas"][1])
+            return
         if ch.float_idx:
             row = ch.rows[i]
             for gi in ch.float_idx:

@@ -23,6 +23,14 @@ __all__ = ["attach", "ScheduleHandle"]
 _FORMAT = "pyclr.torch.attach"
 
 
+def _eval_frame_switch():
+    try:
+        from torch._C._dynamo.eval_frame import set_eval_frame
+    except ImportError:  # pragma: no cover
+        return None
+    return set_eval_frame
+
+
 class ScheduleHandle:
     """What :func:`attach` returns: the hook's step counter, ``remove()`` and state.
 
@@ -43,14 +51,34 @@ class ScheduleHandle:
         self._writer = writer
         self._handle = None
 
-        # torch.compile traces optimizer.step together with its hooks; a Python step
-        # counter read inside the graph would be guarded on and recompile every
-        # step. Running the hook outside the graph keeps one compiled graph.
-        @torch.compiler.disable
-        def _pre_hook(opt, args, kwargs, _self=self, _writer=writer):
+        def _advance(_self=self, _writer=writer):
             t = _self.step
             _writer.apply(t, strict_end=True)  # past a raising schedule's end: raise before the update
             _self.step = t + 1
+
+        # torch.compile traces optimizer.step together with its hooks; a Python step
+        # counter read inside the graph would be guarded on and recompile every step,
+        # so the hook must run outside any graph. torch.compiler.disable does that but
+        # costs more per call than the write itself; the hook therefore switches the
+        # frame evaluator off directly (what that wrapper does inside), and falls back
+        # to the public wrapper where the private switch is missing.
+        _disabled = torch.compiler.disable(_advance)
+        _is_compiling = torch.compiler.is_compiling
+        _set_eval_frame = _eval_frame_switch()
+
+        if _set_eval_frame is None:  # pragma: no cover - other torch versions
+            _pre_hook = torch.compiler.disable(lambda opt, args, kwargs: _advance())
+        else:
+
+            def _pre_hook(opt, args, kwargs):
+                if _is_compiling():  # being traced: break the graph here, run eagerly
+                    _disabled()
+                    return
+                prior = _set_eval_frame(None)  # eager (or a graph-break fallback): no tracing inside
+                try:
+                    _advance()
+                finally:
+                    _set_eval_frame(prior)
 
         _pre_hook._pyclr_schedule_hook = True  # range_test sets such hooks aside while it sweeps
         self._pre_hook = _pre_hook
