@@ -61,6 +61,8 @@ def ema_debiased(x, beta, step_offset, out):
     for k in range(x.shape[0]):
         a = beta * a + one_minus * x[k]
         p *= beta
+        if p < 1e-17:
+            p = 0.0
         out[k] = a / (1.0 - p)
 
 

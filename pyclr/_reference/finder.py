@@ -82,6 +82,8 @@ def ema_debiased(x, beta, step_offset, out):
     for k in range(n):
         a = beta * a + one_minus * x[k]
         p *= beta
+        if p < 1e-17:
+            p = 0.0  # 1 - p is exactly 1 from here; stopping avoids subnormal (slow) products
         out[k] = a / (1.0 - p)
 
 

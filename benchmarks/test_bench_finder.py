@@ -1,0 +1,129 @@
+"""Finder benchmarks; each ratio is against a baseline measured in the same run.
+
+    python -m pytest benchmarks/test_bench_finder.py --benchmark-enable -q -s
+
+Targets (issue 3): EMA >= 3x faster than scipy.signal.lfilter on 1e7 points; analyze() >= 10x
+faster than a pandas ewm + np.gradient + argmin pipeline on 1e7 points; 1000 runs x 1000
+points in one batched call <= 2x one 1e6-point log; 1e7-row CSV load vs pandas.read_csv.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+import pyclr
+from pyclr import _backend
+
+N = 10_000_000
+_times: dict = {}
+
+
+def _best(fn, repeat=5):
+    fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+@pytest.fixture(scope="module")
+def big():
+    lrs = np.geomspace(1e-7, 10, N)
+    x = np.log10(lrs)
+    y = 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3)) + np.random.default_rng(0).normal(0, 0.05, N)
+    return lrs, y
+
+
+def test_ema_vs_lfilter(benchmark, big):
+    signal = pytest.importorskip("scipy.signal")
+    _, y = big
+    K = _backend.kernels()
+    out = np.empty_like(y)
+    beta = 0.98
+
+    def ours():
+        K.ema_debiased(y, beta, 0, out)
+
+    def scipy_same():
+        a = signal.lfilter([1 - beta], [1, -beta], y)
+        return a / (1 - beta ** np.arange(1, N + 1))
+
+    ref = scipy_same()
+    ours()
+    np.testing.assert_allclose(out[:1000], ref[:1000], rtol=1e-9)
+    base = _best(scipy_same, 3)
+    benchmark.pedantic(ours, rounds=5, iterations=1)
+    mine = _best(ours)
+    print(f"\n[{_backend.backend()}] ema_debiased 1e7: {mine * 1e3:.1f} ms; lfilter+correction {base * 1e3:.1f} ms; "
+          f"speed-up x{base / mine:.1f}; np.full floor {_best(lambda: np.full(N, 1.0)) * 1e3:.1f} ms")
+
+
+def test_analyze_vs_pandas(benchmark, big):
+    pd = pytest.importorskip("pandas")
+    lrs, y = big
+
+    def pipeline():
+        s = pd.Series(y).ewm(alpha=0.05).mean().to_numpy()
+        g = np.gradient(s, np.log10(lrs))
+        return lrs[np.argmin(g)]
+
+    def ours():
+        return pyclr.analyze(lrs, y)
+
+    a = ours()
+    assert a.verdict == "ok"
+    base = _best(pipeline, 3)
+    benchmark.pedantic(ours, rounds=5, iterations=1)
+    mine = _best(ours)
+    print(f"\n[{_backend.backend()}] analyze 1e7: {mine * 1e3:.1f} ms; pandas ewm+gradient+argmin {base * 1e3:.1f} ms; "
+          f"speed-up x{base / mine:.1f}")
+
+
+def test_batched_vs_single(benchmark):
+    rng = np.random.default_rng(1)
+    runs, pts = 1000, 1000
+    lrs = np.geomspace(1e-6, 1, pts)
+    x = np.log10(lrs)
+    base = 1.5 - np.tanh(2 * (x + 3)) + np.exp(3 * (x + 0.5))
+    X = np.broadcast_to(lrs, (runs, pts)).copy()
+    Y = base + rng.normal(0, 0.05, (runs, pts))
+    one_lrs = np.geomspace(1e-6, 1, runs * pts)
+    one_y = 1.5 - np.tanh(2 * (np.log10(one_lrs) + 3)) + rng.normal(0, 0.05, runs * pts)
+
+    def batched():
+        return pyclr.analyze(X, Y, width=0.3)
+
+    assert batched().verdict == "ok"
+    benchmark.pedantic(batched, rounds=3, iterations=1)
+    t_batch = _best(batched, 3)
+    t_binned = _best(lambda: pyclr.analyze(one_lrs, one_y, width=0.3), 3)
+    t_full = _best(lambda: pyclr.analyze(one_lrs, one_y, width=0.3, bin_threshold=10 ** 7), 3)
+    print(f"\n[{_backend.backend()}] 1000x1000 batched {t_batch * 1e3:.1f} ms; one 1e6 log unbinned {t_full * 1e3:.1f} ms "
+          f"(ratio x{t_batch / t_full:.2f}); one 1e6 log binned (default) {t_binned * 1e3:.1f} ms (ratio x{t_batch / t_binned:.2f})")
+
+
+def test_csv_load_vs_pandas(benchmark, tmp_path_factory):
+    pd = pytest.importorskip("pandas")
+    n = N
+    path = tmp_path_factory.mktemp("csv") / "big.csv"
+    lrs = np.geomspace(1e-7, 10, n)
+    y = np.random.default_rng(2).random(n)
+    pd.DataFrame({"lr": lrs, "loss": y}).to_csv(path, index=False)
+
+    def ours():
+        return pyclr.load_log(str(path))
+
+    def theirs():
+        d = pd.read_csv(path)
+        return d["lr"].to_numpy(), d["loss"].to_numpy()
+
+    log = ours()
+    np.testing.assert_allclose(log.losses, y, rtol=1e-15)
+    benchmark.pedantic(ours, rounds=2, iterations=1)
+    mine = _best(ours, 2)
+    base = _best(theirs, 2)
+    print(f"\n[{_backend.backend()}] load_log 1e7-row CSV {mine:.2f} s; pandas.read_csv {base:.2f} s; speed-up x{base / mine:.2f}")
