@@ -422,7 +422,8 @@ def range_test(
     try:
         for hid in parked:
             del hooks[hid]
-        mark_handle = optimizer.register_step_pre_hook(_mark)
+        if scaler is not None:  # only a GradScaler can skip optimizer.step()
+            mark_handle = optimizer.register_step_pre_hook(_mark)
         if progress:
             try:
                 from tqdm.auto import tqdm
@@ -463,7 +464,8 @@ def _run(model, optimizer, criterion, train_loader, val_loader, grid, ratios, ac
     dist = torch.distributed
     batches = _cycle(train_loader, "train_loader")
     ddp = _is_ddp(model)
-    autocast = (lambda: torch.autocast(dev_type, dtype=amp_dtype)) if amp_on else contextlib.nullcontext
+    null = contextlib.nullcontext()  # reusable: one object instead of two per micro-batch
+    autocast = (lambda: torch.autocast(dev_type, dtype=amp_dtype)) if amp_on else (lambda: null)
     lrs, losses, smoothed, steps, train_losses = [], [], [], [], []
     avg = 0.0
     best = math.inf
@@ -474,16 +476,25 @@ def _run(model, optimizer, criterion, train_loader, val_loader, grid, ratios, ac
     n_points = len(grid)
     model.train()
     first = True
+    # CPU batches for a CPU model need no move (a batch on another device then fails the
+    # first forward with the clear mismatched-devices error below)
+    move = device if device is not None and device.type != "cpu" else None
+    simple_lr = len(groups) == 1 and not isinstance(groups[0]["lr"], torch.Tensor)
+    widen = False  # half-precision losses are summed in float32
     while k < n_points:
         lr = grid[k]
-        _set_lrs(groups, lr, ratios)
+        if simple_lr:
+            groups[0]["lr"] = lr
+        else:
+            _set_lrs(groups, lr, ratios)
         optimizer.zero_grad(set_to_none=True)
         total = None
         for micro in range(accum):
             batch = next(batches)
             inputs, targets = batch_fn(batch)
-            inputs, targets = _to_device(inputs, device), _to_device(targets, device)
-            sync = contextlib.nullcontext() if (not ddp or micro == accum - 1) else model.no_sync()
+            if move is not None:
+                inputs, targets = _to_device(inputs, move), _to_device(targets, move)
+            sync = null if (not ddp or micro == accum - 1) else model.no_sync()
             with sync:
                 try:
                     with autocast():
@@ -496,40 +507,42 @@ def _run(model, optimizer, criterion, train_loader, val_loader, grid, ratios, ac
                             f"criterion: {exc}. Pass device=... or a batch_fn that places the batch"
                         ) from exc
                     raise
-                if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-                    shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
-                    raise ValueError(
-                        f"range_test: the criterion must return a scalar loss, but returned {shape}; "
-                        "use reduction='mean' (or 'sum') or reduce it in the criterion"
-                    )
-                first = False
+                if first:  # checked once: before the first backward, nothing has changed yet
+                    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+                        raise ValueError(
+                            f"range_test: the criterion must return a scalar loss, but returned {shape}; "
+                            "use reduction='mean' (or 'sum') or reduce it in the criterion"
+                        )
+                    widen = loss.dtype in (torch.float16, torch.bfloat16)
+                    first = False
                 scaled = loss / accum if accum > 1 else loss
                 if scaler is not None:
                     scaler.scale(scaled).backward()
                 else:
                     scaled.backward()
-            value = loss.detach().reshape(())
-            if value.dtype in (torch.float16, torch.bfloat16):
+            value = loss.detach()
+            if widen:
                 value = value.float()  # sums of half-precision losses lose digits
             total = value if total is None else total + value
-        stepped[0] = False
         if scaler is not None:
+            stepped[0] = False
             scaler.step(optimizer)
             scaler.update()
+            if not stepped[0]:
+                # AMP overflow: no update happened, so no LR point is spent and nothing is logged
+                skipped += 1
+                consecutive += 1
+                if consecutive >= max_skipped:
+                    stop_reason = "skipped steps"
+                    break
+                continue
+            consecutive = 0
         else:
             optimizer.step()
-        if not stepped[0]:
-            # AMP overflow: no update happened, so no LR point is spent and nothing is logged
-            skipped += 1
-            consecutive += 1
-            if consecutive >= max_skipped:
-                stop_reason = "skipped steps"
-                break
-            continue
-        consecutive = 0
         mean = total / accum if accum > 1 else total
         if distributed:
-            mean = mean.clone()
+            mean = mean.reshape(1).clone()
             dist.all_reduce(mean, op=dist.ReduceOp.SUM, group=pgroup)
             mean = mean / world
         train_loss = float(mean)  # the one host sync per step: the stop rule needs the value
