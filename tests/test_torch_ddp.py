@@ -1,6 +1,7 @@
 """range_test under DDP: two CPU processes on gloo see one averaged curve and stop together."""
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import socket
@@ -29,7 +30,7 @@ def _worker(rank: int, world: int, port: int, outdir: str) -> None:
     torch.set_num_threads(1)
     os.environ["MASTER_ADDR"] = "127.0.0.1"
     os.environ["MASTER_PORT"] = str(port)
-    dist.init_process_group("gloo", rank=rank, world_size=world)
+    dist.init_process_group("gloo", rank=rank, world_size=world, timeout=datetime.timedelta(seconds=120))
     try:
         torch.manual_seed(0)  # the same initial model on every rank
         model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
@@ -52,6 +53,7 @@ def _worker(rank: int, world: int, port: int, outdir: str) -> None:
         restored = all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
         with open(os.path.join(outdir, f"rank{rank}.json"), "w") as fh:
             json.dump({"result": res.to_dict(), "local": local, "restored": restored}, fh)
+        dist.barrier()  # neither rank tears gloo down while the other still talks to it
     finally:
         dist.destroy_process_group()
 
