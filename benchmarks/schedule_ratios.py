@@ -10,24 +10,14 @@ import argparse
 import os
 import platform
 import sys
-import time
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 from schedules_cases import cases, torch_steps_per_second  # noqa: E402
+from timing import best_time as best  # noqa: E402
 
 from pyclr import _backend  # noqa: E402
-
-
-def best(fn, repeat):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def main() -> None:

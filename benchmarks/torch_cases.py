@@ -9,6 +9,7 @@ import time
 import warnings
 
 import torch
+from timing import best_time
 
 import pyclr
 from pyclr.torch import ScheduledLR, attach, range_test
@@ -112,16 +113,6 @@ def range_test_run(num_iter: int = 200):
                    num_iter=num_iter, diverge_th=1e12, progress=False)
 
     return run
-
-
-def best_time(fn, repeat: int = 7) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def ratios(repeat: int = 7, reps: int = REPS) -> dict:
