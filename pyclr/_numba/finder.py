@@ -10,6 +10,9 @@ import numba as nb
 import numpy as np
 
 from .._reference.finder import ANALYZE_RESULT_SIZE, LOWESS_WORK_ROWS
+# A numba number parser was not correctly rounded (1 ulp off on some inputs): the numba backend
+# parses CSV with the reference kernel, which is exact (and the C++ kernel is the fast path).
+from .._reference.finder import parse_columns
 
 __all__ = [
     "ema",
@@ -416,140 +419,6 @@ def bin_log(lr, loss, edges, out_x, out_y, out_count):
 
 
 @_jit
-def _parse_number(buf, p, e):
-    # Strict decimal parser: [+-]digits[.digits][(e|E)[+-]digits] | nan | inf. Returns (ok, value).
-    while p < e and (buf[p] == 32 or buf[p] == 9 or buf[p] == 13):
-        p += 1
-    while e > p and (buf[e - 1] == 32 or buf[e - 1] == 9 or buf[e - 1] == 13):
-        e -= 1
-    if e - p >= 2 and buf[p] == 34 and buf[e - 1] == 34:
-        p += 1
-        e -= 1
-    if p == e:
-        return True, np.nan
-    neg = False
-    if buf[p] == 43 or buf[p] == 45:
-        neg = buf[p] == 45
-        p += 1
-    if e - p == 3 and (buf[p] | 32) == 110 and (buf[p + 1] | 32) == 97 and (buf[p + 2] | 32) == 110:
-        return True, np.nan
-    if e - p == 3 and (buf[p] | 32) == 105 and (buf[p + 1] | 32) == 110 and (buf[p + 2] | 32) == 102:
-        return True, -np.inf if neg else np.inf
-    digits = 0
-    mant = 0
-    scale = 0
-    seen = 0
-    while p < e and 48 <= buf[p] <= 57:
-        if digits < 18:
-            mant = mant * 10 + (buf[p] - 48)
-            if mant > 0:
-                digits += 1
-        else:
-            scale += 1
-        seen += 1
-        p += 1
-    if p < e and buf[p] == 46:
-        p += 1
-        while p < e and 48 <= buf[p] <= 57:
-            if digits < 18:
-                mant = mant * 10 + (buf[p] - 48)
-                if mant > 0:
-                    digits += 1
-                scale -= 1
-            seen += 1
-            p += 1
-    if seen == 0:
-        return False, 0.0
-    if p < e and (buf[p] == 101 or buf[p] == 69):
-        p += 1
-        eneg = False
-        if p < e and (buf[p] == 43 or buf[p] == 45):
-            eneg = buf[p] == 45
-            p += 1
-        ex = 0
-        ed = 0
-        while p < e and 48 <= buf[p] <= 57:
-            if ex < 100000:
-                ex = ex * 10 + (buf[p] - 48)
-            ed += 1
-            p += 1
-        if ed == 0:
-            return False, 0.0
-        scale += -ex if eneg else ex
-    if p != e:
-        return False, 0.0
-    # Exact when mant < 2**53 and |scale| <= 22 (both factors exact, one rounding); otherwise
-    # within an ulp or two, which the parity tests allow.
-    v = float(mant)
-    if scale < 0:
-        if scale >= -22:
-            v = v / 10.0 ** (-scale)
-        else:
-            v = v / 1e22 / 10.0 ** (-scale - 22)
-    elif scale > 0:
-        v = v * 10.0 ** scale
-    return True, -v if neg else v
-
-
-@_jit
-def parse_columns(buf, delim, ncols, col_a, col_b, out_a, out_b, status):
-    n = buf.shape[0]
-    rows = 0
-    line_no = 0
-    status[0] = 0
-    status[1] = 0
-    status[2] = 0
-    cap = out_a.shape[0]
-    p = 0
-    while p < n:
-        eol = p
-        while eol < n and buf[eol] != 10:
-            eol += 1
-        line_no += 1
-        blank = True
-        for q in range(p, eol):
-            c = buf[q]
-            if not (c == 32 or c == 9 or c == 13):
-                blank = False
-                break
-        if not blank:
-            a = 0.0
-            b = 0.0
-            field = 0
-            f = p
-            ok = True
-            q = p
-            while True:
-                if q == eol or buf[q] == delim:
-                    if field == col_a:
-                        good, a = _parse_number(buf, f, q)
-                        ok = ok and good
-                    if field == col_b:
-                        good, b = _parse_number(buf, f, q)
-                        ok = ok and good
-                    field += 1
-                    f = q + 1
-                    if q == eol:
-                        break
-                q += 1
-            if field != ncols:
-                status[1] = line_no
-                status[2] = 1
-                break
-            if not ok:
-                status[1] = line_no
-                status[2] = 2
-                break
-            if rows < cap:
-                out_a[rows] = a
-                out_b[rows] = b
-            rows += 1
-        p = eol + 1
-    status[0] = rows
-    return rows
-
-
-@_jit
 def scan_log(lr, loss, stats):
     n = lr.shape[0]
     for j in range(6):
@@ -570,8 +439,3 @@ def scan_log(lr, loss, stats):
             stats[2] += 1
             if stats[4] < 0:
                 stats[4] = i
-
-
-# The numba number parser is not correctly rounded (1 ulp off on some inputs) and mis-reads some
-# short files; until it is, the numba backend parses CSV with the reference kernel, which is exact.
-from pyclr._reference.finder import parse_columns  # noqa: E402,F811
