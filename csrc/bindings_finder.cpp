@@ -15,7 +15,6 @@ namespace fk = pyclr::finder;
 
 using Arr = py::array_t<double, py::array::c_style>;
 using IArr = py::array_t<std::int64_t, py::array::c_style>;
-using BArr = py::array_t<std::uint8_t, py::array::c_style>;
 using Release = py::call_guard<py::gil_scoped_release>;
 
 namespace {
@@ -141,14 +140,4 @@ void bind_finder(py::module_ &m) {
           py::arg("lr").noconvert(), py::arg("loss").noconvert(), py::arg("stats").noconvert(), Release(),
           "One pass over a raw log: stats = [first bad lr, first non-increase, #non-finite losses,\n"
           "last finite loss, first non-finite loss, first decrease] (-1 where none).");
-    m.def("parse_columns",
-          [](const BArr &buf, int delim, std::int64_t ncols, std::int64_t col_a, std::int64_t col_b, Arr &out_a, Arr &out_b,
-             IArr &status) {
-              return fk::parse_columns(reinterpret_cast<const char *>(buf.data()), buf.shape(0), static_cast<char>(delim),
-                                       ncols, col_a, col_b, out_a.mutable_data(), out_b.mutable_data(), out_a.shape(0),
-                                       status.mutable_data());
-          },
-          py::arg("buf").noconvert(), py::arg("delim"), py::arg("ncols"), py::arg("col_a"), py::arg("col_b"),
-          py::arg("out_a").noconvert(), py::arg("out_b").noconvert(), py::arg("status").noconvert(), Release(),
-          "Parse two columns of a delimited text body (std::from_chars). status = [rows, error line, error kind].");
 }

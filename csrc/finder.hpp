@@ -34,9 +34,6 @@ std::int64_t bin_log(const double *lr, const double *loss, std::int64_t n, const
                      double *out_x, double *out_y, std::int64_t *out_count);
 // stats[6]: first bad lr, first non-increase, #non-finite losses, last finite loss, first non-finite loss, first decrease.
 void scan_log(const double *lr, const double *loss, std::int64_t n, std::int64_t *stats);
-// Returns rows parsed; status[0]=rows, status[1]=1-based line of first error (0 = none), status[2]=kind.
-std::int64_t parse_columns(const char *buf, std::int64_t len, char delim, std::int64_t ncols, std::int64_t col_a,
-                           std::int64_t col_b, double *out_a, double *out_b, std::int64_t cap, std::int64_t *status);
 
 }  // namespace finder
 }  // namespace pyclr
