@@ -100,14 +100,23 @@ void bind_finder(py::module_ &m) {
           [](const Arr &y, const Arr &fit, Arr &work) { return fk::noise_sigma(y.data(), fit.data(), y.shape(0), work.mutable_data()); },
           py::arg("y").noconvert(), py::arg("fit").noconvert(), py::arg("work").noconvert(), Release(),
           "``1.4826 * median(|y - fit|)`` over finite residuals.");
+    m.def("valley_anchor",
+          [](const Arr &x, const Arr &y, double level, double width, Arr &work) {
+              return fk::valley_anchor(x.data(), y.data(), x.shape(0), level, width, work.mutable_data());
+          },
+          py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("level"), py::arg("width"),
+          py::arg("work").noconvert(), Release(),
+          "Mean log-LR of the minimum of a non-robust local-linear fit of ``min(y, level)`` at window widths\n"
+          "1, 1.5 and 2 x ``width`` (NaN if no window has weight). ``work``: 5 * (n + 1) values.");
     m.def("find_bounds",
           [](const Arr &x, const Arr &s, const Arr &slope, double sigma, double base_frac, double plateau_frac, double edge,
-             Arr &result) {
-              fk::find_bounds(x.data(), s.data(), slope.data(), s.shape(0), sigma, base_frac, plateau_frac, edge,
+             double anchor, Arr &result) {
+              fk::find_bounds(x.data(), s.data(), slope.data(), s.shape(0), sigma, base_frac, plateau_frac, edge, anchor,
                               result.mutable_data());
           },
           py::arg("x").noconvert(), py::arg("s").noconvert(), py::arg("slope").noconvert(), py::arg("sigma"),
-          py::arg("base_frac"), py::arg("plateau_frac"), py::arg("edge"), py::arg("result").noconvert(), Release(),
+          py::arg("base_frac"), py::arg("plateau_frac"), py::arg("edge"), py::arg("anchor"), py::arg("result").noconvert(),
+          Release(),
           "Bound search on a smoothed curve; writes the ANALYZE_RESULT_SIZE result slots.");
     m.def("analyze_run",
           [](const Arr &x, const Arr &y, double width, std::int64_t iterations, double base_frac, double plateau_frac,

@@ -231,9 +231,77 @@ double noise_sigma(const double *y, const double *fit, std::int64_t n, double *w
     return 1.4826 * median_inplace(work, m);
 }
 
+namespace {
+constexpr double kAnchorScales[3] = {1.0, 1.5, 2.0};  // pyclr._reference.finder.ANCHOR_SCALES
+constexpr double kLog10_2 = 0.3010299956639812;
+constexpr double kLog10_4 = 0.6020599913279624;
+constexpr double kFlagOnsetAboveMax = 1.0;
+
+// Largest j with x[j] <= v (0 if none).
+std::int64_t last_at_or_below(const double *x, std::int64_t n, double v) {
+    const std::int64_t lo = std::upper_bound(x, x + n, v) - x;
+    return lo > 0 ? lo - 1 : 0;
+}
+}  // namespace
+
+double valley_anchor(const double *x, const double *y, std::int64_t n, double level, double width, double *work) {
+    if (n <= 0) return kNaN;
+    const std::int64_t stride = n + 1;
+    double *P0 = work, *P1 = work + stride, *P2 = work + 2 * stride, *P3 = work + 3 * stride, *P4 = work + 4 * stride;
+    const double x0 = x[0] + 0.5 * (x[n - 1] - x[0]);
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0;
+    P0[0] = P1[0] = P2[0] = P3[0] = P4[0] = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double xc = x[i] - x0;
+        const bool fin = y[i] == y[i];
+        const double w = fin ? 1.0 : 0.0;
+        const double yy = fin ? (y[i] < level ? y[i] : level) : 0.0;
+        const double wx = w * xc;
+        a0 += w;
+        a1 += wx;
+        a2 += wx * xc;
+        a3 += w * yy;
+        a4 += wx * yy;
+        P0[i + 1] = a0;
+        P1[i + 1] = a1;
+        P2[i + 1] = a2;
+        P3[i + 1] = a3;
+        P4[i + 1] = a4;
+    }
+    double total = 0.0;
+    int count = 0;
+    for (double k : kAnchorScales) {
+        const double half = 0.5 * (k * width);
+        std::int64_t lo = 0, hi = 0, best = -1;
+        double bestv = 0.0;
+        for (std::int64_t i = 0; i < n; ++i) {
+            const double left = x[i] - half, right = x[i] + half;
+            while (x[lo] < left) ++lo;
+            while (hi < n && x[hi] <= right) ++hi;
+            const double s0 = P0[hi] - P0[lo];
+            if (!(s0 > 0.0)) continue;
+            const double s1 = P1[hi] - P1[lo], s2 = P2[hi] - P2[lo];
+            const double sy = P3[hi] - P3[lo], sxy = P4[hi] - P4[lo];
+            const double mx = s1 / s0, my = sy / s0;
+            const double var = s2 - s1 * mx, cov = sxy - s1 * my;
+            double b = cov / var;
+            if (!(var > 1e-12 * s2)) b = 0.0;
+            const double v = my + b * ((x[i] - x0) - mx);
+            if (v == v && (best < 0 || v < bestv)) {
+                best = i;
+                bestv = v;
+            }
+        }
+        if (best >= 0) {
+            total += x[best];
+            ++count;
+        }
+    }
+    return count ? total / static_cast<double>(count) : kNaN;
+}
+
 void find_bounds(const double *x, const double *s, const double *slope, std::int64_t n, double sigma,
-                 double base_frac, double plateau_frac, double edge, double *result) {
-    (void)x;
+                 double base_frac, double plateau_frac, double edge, double anchor, double *result) {
     for (int i = 0; i < kResultSize; ++i) result[i] = kNaN;
     const std::int64_t imin = argmin_nanfirst(s, n);
     const double start = s[0];
@@ -249,25 +317,27 @@ void find_bounds(const double *x, const double *s, const double *slope, std::int
             break;
         }
     result[R_DIVERGE] = static_cast<double>(div);
-    const double level = start - base_frac * drop;
-    std::int64_t base = 0;
+    double depth = base_frac * drop;
+    if (sigma > depth) depth = sigma;
+    const double level = start - depth;
+    std::int64_t onset = 0;
     for (std::int64_t j = imin; j >= 0; --j)
         if (s[j] > level) {
-            base = j + 1;
+            onset = j + 1;
             break;
         }
-    if (base > imin) base = imin;
-    result[R_BASE] = static_cast<double>(base);
+    if (onset > imin) onset = imin;
+    result[R_ONSET] = static_cast<double>(onset);
     const double plat_level = s[imin] + plateau_frac * drop;
     std::int64_t plateau = imin;
-    for (std::int64_t j = base; j <= imin; ++j)
+    for (std::int64_t j = onset; j <= imin; ++j)
         if (s[j] <= plat_level) {
             plateau = j;
             break;
         }
     result[R_PLATEAU] = static_cast<double>(plateau);
-    std::int64_t steep = base;
-    for (std::int64_t j = base; j <= imin; ++j)
+    std::int64_t steep = onset;
+    for (std::int64_t j = onset; j <= imin; ++j)
         if (slope[j] < slope[steep]) steep = j;
     result[R_STEEPEST] = static_cast<double>(steep);
     result[R_MINSLOPE] = slope[steep];
@@ -278,8 +348,23 @@ void find_bounds(const double *x, const double *s, const double *slope, std::int
             break;
         }
     result[R_UNSTABLE] = static_cast<double>(unstable);
-    result[R_MAX] = static_cast<double>(std::min(std::min(plateau, unstable), imin));
-    result[R_FLAGS] = 0.0;
+    if (!(anchor == anchor)) anchor = x[imin];
+    result[R_ANCHOR] = anchor;
+    double xmax = anchor - kLog10_2;
+    if (!(xmax < x[imin])) xmax = x[imin];
+    double xbase = xmax - kLog10_4;
+    double flags = 0.0;
+    if (x[onset] > xbase) {
+        if (x[onset] < xmax)
+            xbase = x[onset];
+        else
+            flags = kFlagOnsetAboveMax;
+    }
+    result[R_XMAX] = xmax;
+    result[R_XBASE] = xbase;
+    result[R_MAX] = static_cast<double>(last_at_or_below(x, n, xmax));
+    result[R_BASE] = static_cast<double>(last_at_or_below(x, n, xbase));
+    result[R_FLAGS] = flags;
 }
 
 void analyze_run(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
@@ -312,7 +397,8 @@ void analyze_run(const double *x, const double *y, std::int64_t n, double width,
                 slope[i] = slope[i - 1];
             }
     }
-    find_bounds(x, fit, slope, n, sigma, base_frac, plateau_frac, edge, result);
+    const double anchor = valley_anchor(x, y, n, fit[0], width, work);
+    find_bounds(x, fit, slope, n, sigma, base_frac, plateau_frac, edge, anchor, result);
 }
 
 std::int64_t bin_log(const double *lr, const double *loss, std::int64_t n, const double *edges, std::int64_t nb,

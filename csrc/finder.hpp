@@ -8,9 +8,12 @@
 namespace pyclr {
 namespace finder {
 
-constexpr int kResultSize = 12;
+constexpr int kResultSize = 16;
 constexpr int kLowessWorkRows = 8;
-enum Slot { R_BASE, R_MAX, R_MIN, R_DIVERGE, R_SIGMA, R_DROP, R_PLATEAU, R_UNSTABLE, R_START, R_STEEPEST, R_MINSLOPE, R_FLAGS };
+enum Slot {
+    R_BASE, R_MAX, R_MIN, R_DIVERGE, R_SIGMA, R_DROP, R_PLATEAU, R_UNSTABLE, R_START, R_STEEPEST, R_MINSLOPE, R_FLAGS,
+    R_XBASE, R_XMAX, R_ANCHOR, R_ONSET
+};
 
 void ema(const double *x, std::int64_t n, double alpha, double *out);
 void ema_debiased(const double *x, std::int64_t n, double beta, std::int64_t step_offset, double *out);
@@ -25,8 +28,11 @@ std::int64_t stop_index(const double *s, std::int64_t n, double threshold, bool 
 void lowess(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
             double *out, double *slope, double *work);
 double noise_sigma(const double *y, const double *fit, std::int64_t n, double *work);
+// Mean log-LR of the minimum of a clipped (at `level`), non-robust local-linear fit at widths
+// 1, 1.5 and 2 x `width`; NaN if no window has weight. work: 5 * (n + 1) values.
+double valley_anchor(const double *x, const double *y, std::int64_t n, double level, double width, double *work);
 void find_bounds(const double *x, const double *s, const double *slope, std::int64_t n, double sigma,
-                 double base_frac, double plateau_frac, double edge, double *result);
+                 double base_frac, double plateau_frac, double edge, double anchor, double *result);
 void analyze_run(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
                  double base_frac, double plateau_frac, double edge, double *fit, double *slope,
                  double *work, double *result);

@@ -114,15 +114,28 @@ def test_seed_stability(use_backend, opt):
     assert min(a.base_lr for a in per) <= combined.base_lr <= max(a.base_lr for a in per)
 
 
-@pytest.mark.xfail(reason="open: the descent onset moves ~1/iterations (the model trains during the sweep); "
-                          "bounds over 50..400 iterations spread 3-20x, not 2x", strict=False)
 @pytest.mark.parametrize("opt", ["sgdm", "adam"])
-def test_iteration_count_stability(opt):
+def test_iteration_count_stability(use_backend, opt):
     res = [pyclr.analyze(*(lambda l: (l.lrs, l.losses))(pyclr.load_log(os.path.join(SEEDS, f"{opt}_exp_n{n}_s0.csv"))))
            for n in (50, 100, 200, 400)]
     for attr in ("base_lr", "max_lr"):
         vals = [getattr(a, attr) for a in res]
         assert max(vals) / min(vals) <= 2.0
+
+
+@pytest.mark.parametrize("opt", ["sgdm", "adam"])
+def test_iteration_count_stability_combined_seeds(use_backend, opt):
+    """The 5-seed combination at each iteration count (what a user gets from ``analyze([...])``)
+    is within 2x over 50..400 iterations; single seeds are checked above on seed 0 (the other
+    seeds spread 1.45-2.11x, see the analyze() docstring)."""
+    res = []
+    for n in (50, 100, 200, 400):
+        logs = [pyclr.load_log(os.path.join(SEEDS, f"{opt}_exp_n{n}_s{s}.csv")) for s in range(5)]
+        res.append(pyclr.analyze([l.lrs for l in logs], [l.losses for l in logs]))
+    assert all(a.verdict == "ok" for a in res)
+    for attr in ("base_lr", "max_lr"):
+        vals = [getattr(a, attr) for a in res]
+        assert max(vals) / min(vals) <= 2.0, (attr, vals)
 
 
 def test_batched_ragged_equals_single(use_backend):

@@ -182,3 +182,15 @@ def test_parse_columns_errors(kernels, text, line, kind):
     st_ = np.zeros(3, dtype=np.int64)
     kernels.parse_columns(buf, ord(","), 2, 0, 1, np.empty(4), np.empty(4), st_)
     assert (st_[1], st_[2]) == (line, kind)
+
+
+@given(logs(min_size=2, nan=True), st.sampled_from([0.05, 0.3, 1.0]))
+def test_valley_anchor(kernels, xy, width):
+    x, y = xy
+    n = x.shape[0]
+    level = float(np.nanmedian(y)) if np.isfinite(y).any() else 0.0
+    a1 = REF.valley_anchor(x, y, level, width, np.empty(5 * (n + 1)))
+    a2 = kernels.valley_anchor(x, y, level, width, np.empty(5 * (n + 1)))
+    _close(a1, a2)
+    if a1 == a1:
+        assert x[0] <= a1 <= x[-1]

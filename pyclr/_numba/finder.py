@@ -9,7 +9,7 @@ import math
 import numba as nb
 import numpy as np
 
-from .._reference.finder import ANALYZE_RESULT_SIZE, LOWESS_WORK_ROWS
+from .._reference.finder import ANALYZE_RESULT_SIZE, LOWESS_WORK_ROWS, LOG10_2, LOG10_4, FLAG_ONSET_ABOVE_MAX
 # A numba number parser was not correctly rounded (1 ulp off on some inputs): the numba backend
 # parses CSV with the reference kernel, which is exact (and the C++ kernel is the fast path).
 from .._reference.finder import parse_columns
@@ -27,6 +27,7 @@ __all__ = [
     "stop_index",
     "lowess",
     "noise_sigma",
+    "valley_anchor",
     "find_bounds",
     "analyze_run",
     "analyze_runs",
@@ -302,8 +303,103 @@ def noise_sigma(y, fit, work):
     return 1.4826 * _median_inplace(work[:m])
 
 
+_SCALES = (1.0, 1.5, 2.0)  # pyclr._reference.finder.ANCHOR_SCALES
+
+
 @_jit
-def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, result):
+def valley_anchor(x, y, level, width, work):
+    n = x.shape[0]
+    if n == 0:
+        return np.nan
+    stride = n + 1
+    P0 = work[0:stride]
+    P1 = work[stride : 2 * stride]
+    P2 = work[2 * stride : 3 * stride]
+    P3 = work[3 * stride : 4 * stride]
+    P4 = work[4 * stride : 5 * stride]
+    x0 = x[0] + 0.5 * (x[n - 1] - x[0])
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    a4 = 0.0
+    P0[0] = 0.0
+    P1[0] = 0.0
+    P2[0] = 0.0
+    P3[0] = 0.0
+    P4[0] = 0.0
+    for i in range(n):
+        xc = x[i] - x0
+        fin = y[i] == y[i]
+        w = 1.0 if fin else 0.0
+        yy = (y[i] if y[i] < level else level) if fin else 0.0
+        wx = w * xc
+        a0 += w
+        a1 += wx
+        a2 += wx * xc
+        a3 += w * yy
+        a4 += wx * yy
+        P0[i + 1] = a0
+        P1[i + 1] = a1
+        P2[i + 1] = a2
+        P3[i + 1] = a3
+        P4[i + 1] = a4
+    total = 0.0
+    count = 0
+    for k in _SCALES:
+        half = 0.5 * (k * width)
+        lo = 0
+        hi = 0
+        best = -1
+        bestv = 0.0
+        for i in range(n):
+            left = x[i] - half
+            right = x[i] + half
+            while x[lo] < left:
+                lo += 1
+            while hi < n and x[hi] <= right:
+                hi += 1
+            s0 = P0[hi] - P0[lo]
+            if not (s0 > 0.0):
+                continue
+            s1 = P1[hi] - P1[lo]
+            s2 = P2[hi] - P2[lo]
+            sy = P3[hi] - P3[lo]
+            sxy = P4[hi] - P4[lo]
+            mx = s1 / s0
+            my = sy / s0
+            var = s2 - s1 * mx
+            cov = sxy - s1 * my
+            b = cov / var
+            if not (var > 1e-12 * s2):
+                b = 0.0
+            v = my + b * ((x[i] - x0) - mx)
+            if v == v and (best < 0 or v < bestv):
+                best = i
+                bestv = v
+        if best >= 0:
+            total += x[best]
+            count += 1
+    if count == 0:
+        return np.nan
+    return total / count
+
+
+@_jit
+def _last_at_or_below(x, v):
+    lo = 0
+    hi = x.shape[0]
+    while lo < hi:  # first index with x > v
+        mid = (lo + hi) // 2
+        if x[mid] <= v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - 1 if lo > 0 else 0
+
+
+@_jit
+def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, anchor, result):
     n = s.shape[0]
     result[:] = np.nan
     imin = argmin_nanfirst(s)
@@ -319,24 +415,27 @@ def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, result):
             div = j
             break
     result[3] = div
-    level = start - base_frac * drop
-    base = 0
+    depth = base_frac * drop
+    if sigma > depth:
+        depth = sigma
+    level = start - depth
+    onset = 0
     for j in range(imin, -1, -1):
         if s[j] > level:
-            base = j + 1
+            onset = j + 1
             break
-    if base > imin:
-        base = imin
-    result[0] = base
+    if onset > imin:
+        onset = imin
+    result[15] = onset
     plat_level = s[imin] + plateau_frac * drop
     plateau = imin
-    for j in range(base, imin + 1):
+    for j in range(onset, imin + 1):
         if s[j] <= plat_level:
             plateau = j
             break
     result[6] = plateau
-    steep = base
-    for j in range(base, imin + 1):
+    steep = onset
+    for j in range(onset, imin + 1):
         if slope[j] < slope[steep]:
             steep = j
     result[9] = steep
@@ -347,8 +446,24 @@ def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, result):
             unstable = j
             break
     result[7] = unstable
-    result[1] = min(plateau, unstable, imin)
-    result[11] = 0.0
+    if not (anchor == anchor):
+        anchor = x[imin]
+    result[14] = anchor
+    xmax = anchor - LOG10_2
+    if not (xmax < x[imin]):
+        xmax = x[imin]
+    xbase = xmax - LOG10_4
+    flags = 0.0
+    if x[onset] > xbase:
+        if x[onset] < xmax:
+            xbase = x[onset]
+        else:
+            flags = FLAG_ONSET_ABOVE_MAX
+    result[13] = xmax
+    result[12] = xbase
+    result[1] = _last_at_or_below(x, xmax)
+    result[0] = _last_at_or_below(x, xbase)
+    result[11] = flags
 
 
 @_jit
@@ -376,7 +491,8 @@ def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slo
             if not (fit[i] == fit[i]):
                 fit[i] = fit[i - 1]
                 slope[i] = slope[i - 1]
-    find_bounds(x, fit, slope, sigma, base_frac, plateau_frac, edge, result)
+    anchor = valley_anchor(x, y, fit[0], width, work)
+    find_bounds(x, fit, slope, sigma, base_frac, plateau_frac, edge, anchor, result)
 
 
 @nb.njit(cache=True, nogil=True, parallel=True, error_model="numpy")

@@ -30,6 +30,7 @@ __all__ = [
     "stop_index",
     "lowess",
     "noise_sigma",
+    "valley_anchor",
     "find_bounds",
     "analyze_run",
     "analyze_runs",
@@ -41,12 +42,21 @@ __all__ = [
 ]
 
 #: Length of the ``result`` vector written by :func:`find_bounds` / :func:`analyze_run`.
-ANALYZE_RESULT_SIZE = 12
+ANALYZE_RESULT_SIZE = 16
 #: ``work`` for :func:`lowess` / :func:`analyze_run` holds this many rows of ``n + 1`` values.
 LOWESS_WORK_ROWS = 8
 
 # result slots (shared by all backends; pyclr.finder names them)
-R_BASE, R_MAX, R_MIN, R_DIVERGE, R_SIGMA, R_DROP, R_PLATEAU, R_UNSTABLE, R_START, R_STEEPEST, R_MINSLOPE, R_FLAGS = range(12)
+R_BASE, R_MAX, R_MIN, R_DIVERGE, R_SIGMA, R_DROP, R_PLATEAU, R_UNSTABLE, R_START, R_STEEPEST, R_MINSLOPE, R_FLAGS, \
+    R_XBASE, R_XMAX, R_ANCHOR, R_ONSET = range(16)
+#: Smoothing scales (multiples of ``width``) averaged by :func:`valley_anchor`.
+ANCHOR_SCALES = (1.0, 1.5, 2.0)
+#: log10(2) and log10(4): max_lr = anchor / 2, base_lr = max_lr / 4 (written out so that every
+#: backend uses the same double).
+LOG10_2 = 0.3010299956639812
+LOG10_4 = 0.6020599913279624
+#: R_FLAGS bit: the descent starts above max_lr / 4, so base_lr = max_lr / 4 was kept below it.
+FLAG_ONSET_ABOVE_MAX = 1.0
 
 
 def ema(x, alpha, out):
@@ -291,21 +301,78 @@ def noise_sigma(y, fit, work):
     return 1.4826 * float(np.median(r))
 
 
-def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, result):
+def valley_anchor(x, y, level, width, work):
+    """Where the valley of a range test is, robustly: the mean log-LR of the minimum of a
+    *clipped, non-robust* local-linear fit at three window widths.
+
+    Losses are clipped at ``level`` (the smoothed starting loss: anything above it is
+    divergence, and its size carries no information) and NaN gets weight 0. Unlike the
+    robust smoother, this fit does *not* down-weight spikes, so a ragged stretch (the
+    onset of instability) raises the local mean and pushes the minimum to the left of it.
+    For each ``k`` in :data:`ANCHOR_SCALES` a straight line is fitted over
+    ``|x_j - x_i| <= k * width / 2`` (prefix sums, as in :func:`lowess`) and the first index
+    of the smallest finite value is taken; the answer is the mean of the three ``x`` there
+    (summed in that order, divided by the count), NaN if no window has weight. Averaging over scales makes the
+    anchor depend on no single bandwidth. ``work`` needs ``5 * (n + 1)`` values.
+    """
+    n = x.shape[0]
+    if n == 0:
+        return math.nan
+    x0 = x[0] + 0.5 * (x[n - 1] - x[0])
+    W = work[: 5 * (n + 1)].reshape(5, n + 1)
+    xc = x - x0
+    finite = y == y
+    w = np.where(finite, 1.0, 0.0)
+    yy = np.where(finite, np.minimum(y, level), 0.0)
+    wx = w * xc
+    for row, v in enumerate((w, wx, wx * xc, w * yy, wx * yy)):
+        W[row, 0] = 0.0
+        np.cumsum(v, out=W[row, 1:])
+    total = 0.0
+    count = 0
+    fit = np.empty(n)
+    slope = np.empty(n)
+    for k in ANCHOR_SCALES:
+        half = 0.5 * (k * width)
+        lo = np.searchsorted(x, x - half, side="left")
+        hi = np.searchsorted(x, x + half, side="right")
+        _solve(xc, W[0, hi] - W[0, lo], W[1, hi] - W[1, lo], W[2, hi] - W[2, lo], W[3, hi] - W[3, lo],
+               W[4, hi] - W[4, lo], fit, slope)
+        good = np.flatnonzero(fit == fit)
+        if good.size == 0:
+            continue
+        i = int(good[np.argmin(fit[good])])
+        total += x[i]
+        count += 1
+    return total / count if count else math.nan
+
+
+def _last_at_or_below(x, v):
+    """Largest index ``j`` with ``x[j] <= v`` (0 if none): the grid point of a bound."""
+    j = int(np.searchsorted(x, v, side="right")) - 1
+    return max(j, 0)
+
+
+def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, anchor, result):
     """Cyclical bounds on a smoothed curve ``s(x)`` (``x`` increasing, NaN-free).
 
     * ``start`` = level at the start: ``s_0``; ``imin`` = argmin ``s``; ``drop = start - s_min``.
     * divergence = first ``j > imin`` with ``s_j > start`` (the loss climbed back above where it
       began), else ``n``.
-    * base = first index after which ``s`` stays below ``start - base_frac * drop`` up to
-      ``imin`` (onset of sustained descent).
-    * plateau = first index ``>= base`` with ``s <= s_min + plateau_frac * drop`` (the fast
-      descent is over).
-    * unstable = first ``j`` in (base, imin] where the slope turns positive by more than
-      ``edge`` (noise units per decade) after the steepest point: a rise inside the valley.
-    * max = min(plateau, unstable, imin).
+    * onset = first index after which ``s`` stays below ``start - max(base_frac * drop, sigma)``
+      up to ``imin``: where sustained descent starts (one raw noise unit at least).
+    * ``max`` (log-LR, slot ``R_XMAX``) = ``min(anchor - log10 2, x[imin])``: half the LR of the
+      valley anchor (:func:`valley_anchor`; ``x[imin]`` when ``anchor`` is NaN), never above
+      the smoothed minimum.
+    * ``base`` (``R_XBASE``) = ``max(max - log10 4, x[onset])``: a quarter of ``max_lr``
+      (Smith 2017), but not on the flat stretch before the descent. If the onset is at or
+      above ``max`` the quarter is kept and ``R_FLAGS`` gets :data:`FLAG_ONSET_ABOVE_MAX`.
+    * ``R_BASE`` / ``R_MAX`` are the grid indices of those values (last ``x_j <= value``).
+    * Informational: plateau = first index ``>= onset`` with ``s <= s_min + plateau_frac * drop``;
+      steepest slope in ``[onset, imin]``; unstable = first ``j`` from the steepest point with
+      slope above ``edge * sigma``.
 
-    ``result`` gets indices (as floats) and levels; see ``R_*`` slots. O(n).
+    ``result`` gets indices (as floats), log-LR values and levels; see ``R_*`` slots. O(n).
     """
     n = x.shape[0]
     result[:] = np.nan
@@ -322,24 +389,27 @@ def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, result):
             div = j
             break
     result[R_DIVERGE] = div
-    level = start - base_frac * drop
-    base = 0
+    depth = base_frac * drop
+    if sigma > depth:
+        depth = sigma
+    level = start - depth
+    onset = 0
     for j in range(imin, -1, -1):
         if s[j] > level:
-            base = j + 1
+            onset = j + 1
             break
-    if base > imin:
-        base = imin
-    result[R_BASE] = base
+    if onset > imin:
+        onset = imin
+    result[R_ONSET] = onset
     plat_level = s[imin] + plateau_frac * drop
     plateau = imin
-    for j in range(base, imin + 1):
+    for j in range(onset, imin + 1):
         if s[j] <= plat_level:
             plateau = j
             break
     result[R_PLATEAU] = plateau
-    steep = base
-    for j in range(base, imin + 1):
+    steep = onset
+    for j in range(onset, imin + 1):
         if slope[j] < slope[steep]:
             steep = j
     result[R_STEEPEST] = steep
@@ -350,13 +420,29 @@ def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, result):
             unstable = j
             break
     result[R_UNSTABLE] = unstable
-    result[R_MAX] = min(plateau, unstable, imin)
+    if not (anchor == anchor):
+        anchor = x[imin]
+    result[R_ANCHOR] = anchor
+    xmax = anchor - LOG10_2
+    if not (xmax < x[imin]):
+        xmax = x[imin]
+    xbase = xmax - LOG10_4
     flags = 0.0
+    if x[onset] > xbase:
+        if x[onset] < xmax:
+            xbase = x[onset]
+        else:
+            flags = FLAG_ONSET_ABOVE_MAX
+    result[R_XMAX] = xmax
+    result[R_XBASE] = xbase
+    result[R_MAX] = _last_at_or_below(x, xmax)
+    result[R_BASE] = _last_at_or_below(x, xbase)
     result[R_FLAGS] = flags
 
 
 def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slope, work, result):
-    """One range test end to end: :func:`lowess` -> :func:`noise_sigma` -> :func:`find_bounds`.
+    """One range test end to end: :func:`lowess` -> :func:`noise_sigma` -> (gaps filled) ->
+    :func:`valley_anchor` (clipped at the smoothed start ``fit[0]``) -> :func:`find_bounds`.
 
     ``x`` increasing, ``y`` may hold NaN. A log whose smoothed curve is all NaN gets
     ``result[R_MIN] = -1``.
@@ -377,7 +463,8 @@ def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slo
         idx[:first] = first
         fit[:] = fit[idx]
         slope[:] = slope[idx]
-    find_bounds(x, fit, slope, sigma, base_frac, plateau_frac, edge, result)
+    anchor = valley_anchor(x, y, fit[0], width, work)
+    find_bounds(x, fit, slope, sigma, base_frac, plateau_frac, edge, anchor, result)
 
 
 def analyze_runs(x, y, lengths, width, iterations, base_frac, plateau_frac, edge, fit, slope, work, result, n_threads):

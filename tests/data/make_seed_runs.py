@@ -7,6 +7,9 @@ changes between runs of a configuration: it sets the initial weights and the bat
 
     python tests/data/make_seed_runs.py
 
+Every (optimizer, iterations) pair is run with all five seeds, so that the iteration-count
+claim of issue 3 can be judged per seed and on the 5-seed combination, not on one log.
+
 Files: ``{opt}_exp_n{iters}_s{seed}.csv`` with header ``lr,loss`` (the format of
 ``pyclr.torch.range_test``).
 """
@@ -71,7 +74,7 @@ def main():
     X, y = data()
     for opt_name in CONFIGS:
         for iters in ITERS:
-            for seed in (SEEDS if iters == 200 else (0,)):
+            for seed in SEEDS:
                 lrs, losses = range_test(opt_name, seed, iters, X, y)
                 path = os.path.join(HERE, f"{opt_name}_exp_n{iters}_s{seed}.csv")
                 with open(path, "w") as f:
