@@ -403,63 +403,114 @@ void analyze_run(const double *x, const double *y, std::int64_t n, double width,
 
 std::int64_t bin_log(const double *lr, const double *loss, std::int64_t n, const double *edges, std::int64_t nb,
                      double *out_x, double *out_y, std::int64_t *out_count) {
-    std::int64_t outside = 0, b = 0, i = 0;
+    // lr is sorted: each bin's end is found by binary search, so the summing loop has no
+    // data-dependent exit. Sums stay sequential in index order (the reference's np.bincount
+    // order), and a non-finite loss adds +0.0, which leaves a sum unchanged: results are exact.
+    std::int64_t outside = 0, i = 0;
     for (; i < n && lr[i] < edges[0]; ++i) ++outside;
     for (std::int64_t k = 0; k < nb; ++k) {
         const double right = edges[k + 1];
         const bool last = k == nb - 1;
-        std::int64_t cnt_all = 0, cnt = 0;
+        const double *stop = last ? std::upper_bound(lr + i, lr + n, right) : std::lower_bound(lr + i, lr + n, right);
+        const std::int64_t end = stop - lr;
+        std::int64_t cnt = 0;
         double sum_lr = 0.0, sum_y = 0.0;
-        for (; i < n && (lr[i] < right || (last && lr[i] == right)); ++i) {
-            ++cnt_all;
-            sum_lr += lr[i];
-            const double v = loss[i];
-            if (std::isfinite(v)) {
-                ++cnt;
-                sum_y += v;
-            }
+        for (std::int64_t j = i; j < end; ++j) {
+            sum_lr += lr[j];
+            const double v = loss[j];
+            const bool fin = std::fabs(v) <= std::numeric_limits<double>::max();
+            cnt += fin;
+            sum_y += fin ? v : 0.0;
         }
+        const std::int64_t cnt_all = end - i;
         out_x[k] = std::log10(sum_lr / static_cast<double>(cnt_all));
         out_y[k] = cnt > 0 ? sum_y / static_cast<double>(cnt) : kNaN;
         out_count[k] = cnt;
-        b = k;
+        i = end;
     }
-    (void)b;
     outside += n - i;
     return outside;
 }
 
+// The counting loops of scan_log vectorise only with 64-bit integer lanes (SSE4.2 and up), so on
+// x86-64 they are also compiled for SSE4.2 and AVX2 and picked at load time. Counts are integers:
+// every clone gives the same answer.
+#if defined(__x86_64__) && defined(__linux__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define PYCLR_SCAN_CLONES __attribute__((target_clones("default", "sse4.2", "avx2")))
+#endif
+#endif
+#ifndef PYCLR_SCAN_CLONES
+#define PYCLR_SCAN_CLONES
+#endif
+
+namespace detail {
+constexpr double kMaxFinite = std::numeric_limits<double>::max();
+// Number of lr[i], i in [b, e), that are not positive finite.
+PYCLR_SCAN_CLONES std::int64_t count_bad_lr(const double *lr, std::int64_t b, std::int64_t e) {
+    std::int64_t c = 0;
+    for (std::int64_t i = b; i < e; ++i) c += !(lr[i] > 0.0) | !(lr[i] <= kMaxFinite);
+    return c;
+}
+// Number of i in [b, e) (b >= 1) with !(lr[i] > lr[i-1]).
+PYCLR_SCAN_CLONES std::int64_t count_noninc(const double *lr, std::int64_t b, std::int64_t e) {
+    std::int64_t c = 0;
+    for (std::int64_t i = b; i < e; ++i) c += !(lr[i] > lr[i - 1]);
+    return c;
+}
+// Number of non-finite loss[i], i in [b, e).
+PYCLR_SCAN_CLONES std::int64_t count_nonfinite(const double *loss, std::int64_t b, std::int64_t e) {
+    std::int64_t c = 0;
+    for (std::int64_t i = b; i < e; ++i) c += !(std::fabs(loss[i]) <= kMaxFinite);
+    return c;
+}
+}  // namespace detail
+
 void scan_log(const double *lr, const double *loss, std::int64_t n, std::int64_t *stats) {
-    // Separate tight loops (early exit, or branch-free counting that vectorises) instead of one
-    // loop with six conditions: on a clean 1e7-point log this is ~4x faster.
+    // One pass in cache-sized blocks: per block, branch-free counts (vectorised, see detail::) of
+    // bad LRs, non-increases and non-finite losses; only a block with a hit is rescanned for the
+    // exact first index. Each array is read from memory once, instead of one early-exit loop per
+    // statistic (which cannot vectorise).
     constexpr double kMax = std::numeric_limits<double>::max();
-    std::int64_t bad = -1, noninc = -1, dec = -1, last = -1, firstnf = -1;
-    for (std::int64_t i = 0; i < n; ++i)
-        if (!(lr[i] > 0.0 && lr[i] <= kMax)) {
-            bad = i;
-            break;
+    constexpr std::int64_t kBlock = 4096;
+    std::int64_t bad = -1, noninc = -1, dec = -1, last = -1, firstnf = -1, nonfin = 0;
+    for (std::int64_t b = 0; b < n; b += kBlock) {
+        const std::int64_t e = std::min(n, b + kBlock);
+        if (bad < 0) {
+            if (detail::count_bad_lr(lr, b, e))
+                for (std::int64_t i = b; i < e; ++i)
+                    if (!(lr[i] > 0.0 && lr[i] <= kMax)) {
+                        bad = i;
+                        break;
+                    }
         }
-    for (std::int64_t i = 1; i < n; ++i)
-        if (!(lr[i] > lr[i - 1])) {
-            noninc = i;
-            break;
+        if (noninc < 0) {
+            const std::int64_t s0 = b > 0 ? b : 1;
+            if (detail::count_noninc(lr, s0, e))
+                for (std::int64_t i = s0; i < e; ++i)
+                    if (!(lr[i] > lr[i - 1])) {
+                        noninc = i;
+                        break;
+                    }
         }
+        const std::int64_t c = detail::count_nonfinite(loss, b, e);
+        if (c && firstnf < 0)
+            for (std::int64_t i = b; i < e; ++i)
+                if (!(std::fabs(loss[i]) <= kMax)) {
+                    firstnf = i;
+                    break;
+                }
+        nonfin += c;
+    }
     if (noninc >= 0)
         for (std::int64_t i = noninc; i < n; ++i)
             if (lr[i] < lr[i - 1]) {
                 dec = i;
                 break;
             }
-    std::int64_t nonfin = 0;
-    for (std::int64_t i = 0; i < n; ++i) nonfin += !(std::fabs(loss[i]) <= kMax);
     if (nonfin == 0) {
         last = n - 1;
     } else {
-        for (std::int64_t i = 0; i < n; ++i)
-            if (!(std::fabs(loss[i]) <= kMax)) {
-                firstnf = i;
-                break;
-            }
         for (std::int64_t i = n - 1; i >= 0; --i)
             if (std::fabs(loss[i]) <= kMax) {
                 last = i;
