@@ -40,6 +40,11 @@ def cases(n: int = N) -> dict:
         w = 100_000
         return np.where(k < w, 1e-2 * k / w, 0.5e-2 * (1 + np.cos(np.pi * (k - w) / (n - w))))
 
+    def poly_np():
+        k = t()
+        w = 10_000
+        return np.where(k < w, 1e-2 * k / w, 1e-2 * np.maximum(1 - (k - w) / (n - w), 0.0) ** 1.5)
+
     return {
         "cyclic_triangular2": (pyclr.cyclic(1e-4, 1e-2, 2000, mode="triangular2"), cyclic_np),
         "one_cycle": (pyclr.one_cycle(1e-2, n), one_cycle_np),
@@ -47,6 +52,9 @@ def cases(n: int = N) -> dict:
         "warmup_cosine": (pyclr.warmup_cosine(1e-2, n, 100_000), warmup_cosine_np),
         "cyclic_sine_exp_range": (pyclr.cyclic(1e-4, 1e-2, 2000, mode="exp_range", gamma=0.9999999, wave="sine"), None),
         "wsd_1-sqrt": (pyclr.wsd(1e-2, n, 10_000), None),
+        "warmup_poly_1.5": (pyclr.warmup_decay(1e-2, n, 10_000, decay="poly", power=1.5), poly_np),
+        "multiplicative_cycles": (pyclr.multiplicative_cycles(1e-2, 1000, factor=2, n_cycles=14), None),
+        "step_decay": (pyclr.step_decay(1e-2, 100_000, gamma=0.9), None),
     }
 
 
@@ -57,11 +65,17 @@ def torch_steps_per_second(name: str, steps: int = 200_000) -> float:
 
     import torch
 
+    lrs = torch.optim.lr_scheduler
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1, momentum=0.9)
     make = {
         "cyclic_triangular2": lambda: torch.optim.lr_scheduler.CyclicLR(opt, 1e-4, 1e-2, 2000, mode="triangular2", cycle_momentum=False),
         "one_cycle": lambda: torch.optim.lr_scheduler.OneCycleLR(opt, 1e-2, total_steps=steps + 1, cycle_momentum=False),
         "sgdr_T_mult_2": lambda: torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, 1000, T_mult=2),
+        "warmup_cosine": lambda: lrs.SequentialLR(opt, [lrs.LinearLR(opt, 1e-8, 1.0, 10_000),
+                                                        lrs.CosineAnnealingLR(opt, steps)], [10_000]),
+        "warmup_poly_1.5": lambda: lrs.SequentialLR(opt, [lrs.LinearLR(opt, 1e-8, 1.0, 10_000),
+                                                          lrs.PolynomialLR(opt, steps, power=1.5)], [10_000]),
+        "step_decay": lambda: lrs.StepLR(opt, 100_000, gamma=0.9),
     }.get(name)
     if make is None:
         return math.nan

@@ -2,17 +2,40 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 namespace pyclr {
 namespace {
 
-// Work in blocks so that cos/exp are evaluated once per block lane and advanced by exact
-// rotations (cos) or multiplications (exp) in between: the inner loops are plain
-// multiply-adds that vectorise at the baseline ISA, and the error stays within ~100 ulp
-// because every block is re-seeded.
+// Work in blocks of kBlock steps on a global grid: cos/exp are evaluated once per block lane
+// and advanced by exact rotations (cos) or multiplications (exp) in between, so the inner
+// loops are plain multiply-adds that vectorise at the baseline ISA, and the error stays
+// within ~100 ulp because every block is re-seeded. Values are staged in an L1-resident
+// block and then stored (see store_block).
 constexpr std::int64_t kBlock = 512;
 constexpr int kLanes = 8;
 constexpr std::int64_t kShortPiece = 4 * kLanes;
+// Outputs at least this large are written with non-temporal stores: they cannot stay in
+// cache anyway, and streaming skips the read-for-ownership of every destination line.
+constexpr std::int64_t kStreamBytes = std::int64_t{1} << 24;
+
+// 0, 1, ..., kBlock-1 as doubles: t = grid + i is formed as double(grid) + kIota[i], exactly
+// (|t| < 2^53), which vectorises where an int64 -> double conversion does not (SSE2).
+struct Iota {
+    double v[kBlock];
+    constexpr Iota() : v() {
+        for (std::int64_t i = 0; i < kBlock; ++i) v[i] = static_cast<double>(i);
+    }
+};
+constexpr Iota kIota{};
 
 double scalar_value(double x, double a, double b, const Wave &w) {
     const double z = w.p + w.q * x;
@@ -56,21 +79,129 @@ void exp_block(double *g, std::int64_t m, double e, double x, double step, doubl
     }
 }
 
-void pow_block(double *f, std::int64_t m, double t0, double origin, double p, double q, double k) {
-    for (std::int64_t i = 0; i < m; ++i) f[i] = std::max(p + q * (t0 + static_cast<double>(i) - origin), 0.0);
+constexpr int kMaxTerms = 16;
+
+// f[i] = scale * sum_{j <= K} coef[j] u^j with u = (f[i] - c)/c: one pass, unrolled Horner.
+template <int K>
+void series_pass(double *f, std::int64_t lo, std::int64_t hi, double c, double scale, const double *coef) {
+    const double inv = 1.0 / c;
+    for (std::int64_t i = lo; i < hi; ++i) {
+        const double u = (f[i] - c) * inv;
+        double acc = coef[K];
+        for (int j = K - 1; j >= 0; --j) acc = acc * u + coef[j];
+        f[i] = scale * acc;
+    }
+}
+
+template <int... K>
+void series_pow_dispatch(double *f, std::int64_t lo, std::int64_t hi, double c, double scale, const double *coef,
+                         int terms, std::integer_sequence<int, K...>) {
+    ((terms == K + 1 ? series_pass<K + 1>(f, lo, hi, c, scale, coef) : void()), ...);
+}
+
+void series_pow(double *f, std::int64_t lo, std::int64_t hi, double c, double scale, const double *coef, int terms) {
+    series_pow_dispatch(f, lo, hi, c, scale, coef, terms, std::make_integer_sequence<int, kMaxTerms>{});
+}
+
+// z**k on one grid block, for z affine in the step: z_i = f[i] (already clamped at 0) for the
+// written lanes lo <= i < hi; z_first, z_mid, z_last are the unclamped z at the block's grid
+// points 0, kBlock/2 and kBlock-1, so every choice below depends on the block and the piece,
+// never on the window (chunked generation stays identical to the bit).
+//
+// Around c = z_mid, z**k = c**k (1 + u)**k with u = (z - c)/c, |u| <= delta over the block; for
+// a long decay delta is tiny (1e-5 over most of a 10M-step run) and the binomial series
+// sum_j C(k, j) u^j, cut where its terms fall below 2^-56 relative, costs a few multiply-adds
+// per element that vectorise, instead of a scalar std::pow call. Where z nears 0 relative to
+// its change over the block (more than kMaxTerms terms, or delta >= 1/4), std::pow per element.
+void pow_block(double *f, std::int64_t lo, std::int64_t hi, double z_first, double z_mid, double z_last,
+               double k) {
     if (k == 1.0) return;
     if (k == 2.0) {
-        for (std::int64_t i = 0; i < m; ++i) f[i] *= f[i];
-    } else if (k == 0.5) {
-        for (std::int64_t i = 0; i < m; ++i) f[i] = std::sqrt(f[i]);
-    } else if (k == std::floor(k) && k <= 16.0) {  // small integer powers by repeated multiplication
-        alignas(64) double z[kBlock];
-        std::copy(f, f + m, z);
-        for (int r = 1; r < static_cast<int>(k); ++r)
-            for (std::int64_t i = 0; i < m; ++i) f[i] *= z[i];
-    } else {
-        for (std::int64_t i = 0; i < m; ++i) f[i] = std::pow(f[i], k);
+        for (std::int64_t i = lo; i < hi; ++i) f[i] *= f[i];
+        return;
     }
+    if (k == 0.5) {
+        for (std::int64_t i = lo; i < hi; ++i) f[i] = std::sqrt(f[i]);
+        return;
+    }
+    if (k == std::floor(k) && k <= 16.0) {  // small integer powers by repeated multiplication
+        alignas(64) double z[kBlock];
+        std::copy(f + lo, f + hi, z + lo);
+        if (k == 0.0) std::fill(f + lo, f + hi, 1.0);
+        for (int r = 1; r < static_cast<int>(k); ++r)
+            for (std::int64_t i = lo; i < hi; ++i) f[i] *= z[i];
+        return;
+    }
+    double coef[kMaxTerms + 1] = {1.0};
+    int terms = 0;
+    if (z_first > 0.0 && z_mid > 0.0 && z_last > 0.0) {
+        const double delta = std::max(std::fabs(z_first - z_mid), std::fabs(z_last - z_mid)) / z_mid;
+        double power = 1.0;
+        while (delta < 0.25 && terms < kMaxTerms) {
+            coef[terms + 1] = coef[terms] * (k - terms) / (terms + 1);
+            ++terms;
+            power *= delta;
+            if (std::fabs(coef[terms]) * power < 0x1p-56) break;
+        }
+        if (!(std::fabs(coef[terms]) * power < 0x1p-56)) terms = 0;
+    }
+    if (terms == 0) {
+        for (std::int64_t i = lo; i < hi; ++i) f[i] = std::pow(f[i], k);
+        return;
+    }
+    series_pow(f, lo, hi, z_mid, std::pow(z_mid, k), coef, terms);
+}
+
+// dst[i] = v[i] for i < m: plain stores, or non-temporal ones (aligned body, scalar ends).
+template <class T>
+void store_block(T *dst, const double *v, std::int64_t m, bool stream) {
+#if defined(__SSE2__)
+    if (stream) {
+        constexpr std::int64_t lanes = 16 / sizeof(T);
+        std::int64_t i = 0;
+        for (; i < m && reinterpret_cast<std::uintptr_t>(dst + i) % 16 != 0; ++i) dst[i] = static_cast<T>(v[i]);
+        if (reinterpret_cast<std::uintptr_t>(dst + i) % 16 == 0) {
+            for (; i + lanes <= m; i += lanes) {
+                if constexpr (sizeof(T) == 8) {
+                    _mm_stream_pd(reinterpret_cast<double *>(dst + i), _mm_loadu_pd(v + i));
+                } else {
+                    const __m128 lo = _mm_cvtpd_ps(_mm_loadu_pd(v + i)), hi = _mm_cvtpd_ps(_mm_loadu_pd(v + i + 2));
+                    _mm_stream_ps(reinterpret_cast<float *>(dst + i), _mm_movelh_ps(lo, hi));
+                }
+            }
+        }
+        for (; i < m; ++i) dst[i] = static_cast<T>(v[i]);
+        return;
+    }
+#else
+    (void)stream;
+#endif
+    for (std::int64_t i = 0; i < m; ++i) dst[i] = static_cast<T>(v[i]);
+}
+
+void store_fence(bool stream) {
+#if defined(__SSE2__)
+    if (stream) _mm_sfence();  // order the streamed stores before the kernel returns
+#else
+    (void)stream;
+#endif
+}
+
+// Whether a window of n values is streamed: only large windows whose memory is already in
+// use (a reused out= buffer). Into freshly allocated pages, plain stores are faster: each page
+// fault zeroes the page through the cache, and plain stores then hit it while it is hot,
+// where streaming would have to evict it first.
+template <class T>
+bool streams(T *out, std::int64_t n) {
+    if (n * static_cast<std::int64_t>(sizeof(T)) < kStreamBytes) return false;
+#if defined(__linux__)
+    const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+    unsigned char resident = 0;  // the last page: the allocator writes its header on the first
+    void *last = reinterpret_cast<void *>(reinterpret_cast<std::uintptr_t>(out + n - 1) / page * page);
+    return mincore(last, page, &resident) == 0 && (resident & 1);
+#else
+    return true;
+#endif
 }
 
 }  // namespace
@@ -80,14 +211,11 @@ void pow_block(double *f, std::int64_t m, double t0, double origin, double p, do
 // is formed per element. So chunked, threaded and resumed generation agree to the bit.
 template <class T>
 void fill_piece(T *out, std::int64_t t_lo, std::int64_t t_hi, double origin, double a, double b, const Wave &w,
-                bool short_piece) {
+                bool short_piece, bool stream) {
     if (t_hi <= t_lo) return;
-    if (w.shape == kLinear && w.e == 0.0) {  // affine in x: one multiply-add per element
-        const double c0 = a + b * (w.u + w.w * w.p), c1 = b * w.w * w.q;
-        for (std::int64_t t = t_lo; t < t_hi; ++t) out[t - t_lo] = static_cast<T>(c0 + c1 * (static_cast<double>(t) - origin));
-        return;
-    }
-    if (short_piece) {  // too short to amortise the seeds (decided on the whole piece, not the window)
+    alignas(64) double v[kBlock];
+    if (short_piece && !(w.shape == kLinear && w.e == 0.0)) {
+        // too short to amortise the seeds (decided on the whole piece, not the window)
         for (std::int64_t t = t_lo; t < t_hi; ++t)
             out[t - t_lo] = static_cast<T>(scalar_value(static_cast<double>(t) - origin, a, b, w));
         return;
@@ -97,39 +225,52 @@ void fill_piece(T *out, std::int64_t t_lo, std::int64_t t_hi, double origin, dou
     const double cq = std::cos(w.q), sq = std::sin(w.q);
     const double cl = std::cos(kLanes * w.q), sl = std::sin(kLanes * w.q);
     const double eq = std::exp(w.e), el = std::exp(kLanes * w.e);
+    const double *iota = kIota.v;
     for (std::int64_t grid = t_lo - t_lo % kBlock; grid < t_hi; grid += kBlock) {
         const std::int64_t lo = std::max(grid, t_lo), hi = std::min(grid + kBlock, t_hi);
-        const std::int64_t m = hi - grid;  // computed from the grid point, written from lo
-        const double xg = static_cast<double>(grid) - origin;
-        switch (w.shape) {
-            case kCos: cos_block(f, m, w.p + w.q * xg, cq, sq, cl, sl); break;
-            case kPow: pow_block(f + (lo - grid), hi - lo, static_cast<double>(lo), origin, w.p, w.q, w.k); break;
-            default:
-                for (std::int64_t t = lo; t < hi; ++t) f[t - grid] = w.p + w.q * (static_cast<double>(t) - origin);
-        }
-        T *dst = out + (lo - t_lo);
-        const std::int64_t skip = lo - grid;
-        if (w.e != 0.0) {
-            exp_block(g, m, w.e, xg, eq, el);
-            for (std::int64_t i = skip; i < m; ++i) dst[i - skip] = static_cast<T>(a + b * g[i] * (w.u + w.w * f[i]));
+        const std::int64_t m = hi - grid, skip = lo - grid;  // computed from the grid point, written from lo
+        const double gd = static_cast<double>(grid), xg = gd - origin;
+        if (w.shape == kLinear && w.e == 0.0) {  // affine in x: one multiply-add per element
+            const double c0 = a + b * (w.u + w.w * w.p), c1 = b * w.w * w.q;
+            for (std::int64_t i = skip; i < m; ++i) v[i] = c0 + c1 * ((gd + iota[i]) - origin);
         } else {
-            const double base = a + b * w.u, amp = b * w.w;
-            for (std::int64_t i = skip; i < m; ++i) dst[i - skip] = static_cast<T>(base + amp * f[i]);
+            switch (w.shape) {
+                case kCos: cos_block(f, m, w.p + w.q * xg, cq, sq, cl, sl); break;
+                case kPow: {
+                    for (std::int64_t i = skip; i < m; ++i) f[i] = std::max(w.p + w.q * ((gd + iota[i]) - origin), 0.0);
+                    const double z0 = w.p + w.q * xg, zm = w.p + w.q * ((gd + iota[kBlock / 2]) - origin),
+                                 z1 = w.p + w.q * ((gd + iota[kBlock - 1]) - origin);
+                    pow_block(f, skip, m, z0, zm, z1, w.k);
+                    break;
+                }
+                default:
+                    for (std::int64_t i = skip; i < m; ++i) f[i] = w.p + w.q * ((gd + iota[i]) - origin);
+            }
+            if (w.e != 0.0) {
+                exp_block(g, m, w.e, xg, eq, el);
+                for (std::int64_t i = skip; i < m; ++i) v[i] = a + b * g[i] * (w.u + w.w * f[i]);
+            } else {
+                const double base = a + b * w.u, amp = b * w.w;
+                for (std::int64_t i = skip; i < m; ++i) v[i] = base + amp * f[i];
+            }
         }
+        store_block(out + (lo - t_lo), v + skip, m - skip, stream);
     }
 }
 
 template <class T>
 void fill_segments(T *out, std::int64_t n, std::int64_t start, const std::int64_t *seg_int,
                    const double *seg_flt, std::int64_t nseg) {
+    const bool stream = streams(out, n);
     for (std::int64_t s = 0; s < nseg; ++s) {
         const std::int64_t *si = seg_int + 3 * s;
         const double *sf = seg_flt + 9 * s;
         const std::int64_t lo = std::max(si[0], start), hi = std::min(si[1], start + n);
         if (lo >= hi) continue;
         const Wave w{si[2], sf[3], sf[4], sf[5], sf[6], sf[7], sf[8]};
-        fill_piece(out + (lo - start), lo, hi, sf[0], sf[1], sf[2], w, si[1] - si[0] < kShortPiece);
+        fill_piece(out + (lo - start), lo, hi, sf[0], sf[1], sf[2], w, si[1] - si[0] < kShortPiece, stream);
     }
+    store_fence(stream);
 }
 
 template <class T>
@@ -138,6 +279,7 @@ void fill_cycles(T *out, std::int64_t n, std::int64_t start, std::int64_t begin,
                  const std::int64_t *tpl_int, const double *tpl_flt, std::int64_t npieces) {
     const std::int64_t lo_t = std::max(begin, start), hi_t = std::min(end, start + n);
     if (lo_t >= hi_t || ncyc <= 0 || npieces <= 0) return;
+    const bool stream = streams(out, n);
     const auto first = static_cast<std::int64_t>(std::floor((static_cast<double>(lo_t) - origin) / period)) - 1;
     const auto last = static_cast<std::int64_t>(std::floor((static_cast<double>(hi_t) - origin) / period)) + 1;
     for (std::int64_t j = std::max(first, j0); j <= std::min(last, j0 + ncyc - 1); ++j) {
@@ -153,17 +295,19 @@ void fill_cycles(T *out, std::int64_t n, std::int64_t start, std::int64_t begin,
             t1 = std::min(t1, hi_t);
             if (t0 >= t1) continue;
             const Wave w{tpl_int[i], pf[1], pf[2], pf[3], pf[4], pf[5], pf[6]};
-            fill_piece(out + (t0 - start), t0, t1, oj, a, b, w, short_piece);
+            fill_piece(out + (t0 - start), t0, t1, oj, a, b, w, short_piece, stream);
         }
     }
+    store_fence(stream);
 }
 
-#define PYCLR_INSTANTIATE(T)                                                                          \
-    template void fill_piece<T>(T *, std::int64_t, std::int64_t, double, double, double, const Wave &, bool); \
-    template void fill_segments<T>(T *, std::int64_t, std::int64_t, const std::int64_t *, const double *, \
-                                   std::int64_t);                                                      \
-    template void fill_cycles<T>(T *, std::int64_t, std::int64_t, std::int64_t, std::int64_t, double,   \
-                                 double, std::int64_t, const double *, std::int64_t, const std::int64_t *, \
+#define PYCLR_INSTANTIATE(T)                                                                                \
+    template void fill_piece<T>(T *, std::int64_t, std::int64_t, double, double, double, const Wave &, bool, \
+                                bool);                                                                      \
+    template void fill_segments<T>(T *, std::int64_t, std::int64_t, const std::int64_t *, const double *,    \
+                                   std::int64_t);                                                            \
+    template void fill_cycles<T>(T *, std::int64_t, std::int64_t, std::int64_t, std::int64_t, double,         \
+                                 double, std::int64_t, const double *, std::int64_t, const std::int64_t *,   \
                                  const double *, std::int64_t);
 PYCLR_INSTANTIATE(double)
 PYCLR_INSTANTIATE(float)

@@ -18,10 +18,11 @@ struct Wave {
 };
 
 // out[t - t_lo] = piece value at x = t - origin, for t in [t_lo, t_hi). short_piece (a property
-// of the whole piece, not of the window) selects direct evaluation over the blocked one.
+// of the whole piece, not of the window) selects direct evaluation over the blocked one;
+// stream selects non-temporal stores (for outputs far larger than the cache; the caller fences).
 template <class T>
 void fill_piece(T *out, std::int64_t t_lo, std::int64_t t_hi, double origin, double a, double b, const Wave &wave,
-                bool short_piece);
+                bool short_piece, bool stream);
 
 // seg_int: nseg rows of (begin, end, shape); seg_flt: nseg rows of (origin, a, b, e, u, w, p, q, k).
 // Writes the steps of each segment that fall in the window [start, start + n).

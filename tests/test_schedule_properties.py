@@ -43,7 +43,7 @@ def schedules(draw):
         return pyclr.warmup_decay(peak, total, draw(st.integers(0, total)),
                                   decay=draw(st.sampled_from(["cos", "linear", "poly", "exp", "1-sqrt", "constant"])),
                                   start_lr=base, min_lr=base, warmup=draw(st.sampled_from(["linear", "exp"])),
-                                  power=draw(st.sampled_from([0.5, 1.0, 2.0, 3.0, 1.7])), skip_start=draw(st.booleans()))
+                                  power=draw(st.one_of(st.sampled_from([0.5, 1.0, 2.0, 3.0, 20.0]), st.floats(0.05, 12.0))), skip_start=draw(st.booleans()))
     if kind == "mult":
         return pyclr.multiplicative_cycles(peak, draw(st.integers(2, 40)), factor=draw(st.one_of(st.integers(1, 3), st.floats(1.0, 2.5))),
                                            min_lr=base, anneal=draw(st.sampled_from(["linear", "cos"])))
@@ -94,6 +94,34 @@ def test_chunked_generation_equals_slicing(use_backend, data, n, split):
 def test_threads_give_identical_values(use_backend):
     s = pyclr.cyclic(1e-4, 1e-2, 2000.5, wave="sine", mode="exp_range", gamma=0.99999)
     np.testing.assert_array_equal(s.values(1_000_000), s.values(1_000_000, threads=2))
+
+
+@pytest.mark.parametrize("dtype, offset", [(np.float64, 0), (np.float64, 1), (np.float32, 3)])
+def test_large_reused_buffer_equals_small_windows(use_backend, dtype, offset):
+    """A window of 16 MiB or more, written into memory already in use (the kernels then use
+    non-temporal stores, unaligned head and tail included), equals small-window generation."""
+    n = (1 << 24) // np.dtype(dtype).itemsize + 1001
+    specs = [pyclr.cyclic(1e-4, 1e-2, 2000.5, wave="sine", mode="exp_range", gamma=0.99999),
+             pyclr.warmup_decay(0.1, n, 1000, decay="poly", power=1.37, min_lr=1e-5),
+             pyclr.cyclic(1e-4, 1e-2, 777, mode="triangular2")]
+    buf = np.full(n + offset, -1.0, dtype=dtype)
+    for s in specs:
+        got = s.values(n, dtype=dtype, out=buf[offset:])
+        w = 99_991  # windows start and end inside the kernels' 512-step blocks
+        parts = np.concatenate([s.values(min(w, n - i), start=i, dtype=dtype) for i in range(0, n, w)])
+        np.testing.assert_array_equal(got, parts)
+        np.testing.assert_array_equal(s.values(n, dtype=dtype), parts)  # fresh memory: plain stores
+    assert buf[:offset].tolist() == [-1.0] * offset
+
+
+def test_fractional_powers_match_numpy_everywhere():
+    """Polynomial decay z**k (z from 1 down to exactly 0) for powers that take the vectorised
+    exp(k log z) path, including where it must fall back (zeros, huge |k log z|)."""
+    for k in (0.05, 0.3, 1.37, 2.5, 7.9, 31.3, 250.0):
+        s = pyclr.warmup_decay(1.0, 3001, 0, decay="poly", power=k, min_lr=0.0)
+        ref = evaluate("numpy", s, 3001)
+        for name in BACKENDS:
+            np.testing.assert_allclose(evaluate(name, s, 3001), ref, rtol=1e-13, atol=1e-300, err_msg=f"{name} k={k}")
 
 
 @given(base=lrs, ratio=st.floats(1.0, 100.0), up=sizes, down=sizes,
