@@ -466,13 +466,14 @@ def _run(model, optimizer, criterion, train_loader, val_loader, grid, ratios, ac
     ddp = _is_ddp(model)
     null = contextlib.nullcontext()  # reusable: one object instead of two per micro-batch
     autocast = (lambda: torch.autocast(dev_type, dtype=amp_dtype)) if amp_on else (lambda: null)
-    lrs, losses, smoothed, steps, train_losses = [], [], [], [], []
+    bare = not amp_on  # the forward needs no autocast context
+    losses, smoothed, train_losses = [], [], []
     avg = 0.0
     best = math.inf
     skipped = consecutive = 0
     stop_reason = "num_iter"
     groups = optimizer.param_groups
-    k = 0
+    k = 0  # LR points used so far: a point is spent only by a step that happened, so point k has lr grid[k]
     n_points = len(grid)
     model.train()
     first = True
@@ -490,16 +491,17 @@ def _run(model, optimizer, criterion, train_loader, val_loader, grid, ratios, ac
         optimizer.zero_grad(set_to_none=True)
         total = None
         for micro in range(accum):
-            batch = next(batches)
-            inputs, targets = batch_fn(batch)
+            inputs, targets = batch_fn(next(batches))
             if move is not None:
                 inputs, targets = _to_device(inputs, move), _to_device(targets, move)
             sync = null if (not ddp or micro == accum - 1) else model.no_sync()
             with sync:
                 try:
-                    with autocast():
-                        outputs = model(inputs)
-                        loss = criterion(outputs, targets)
+                    if bare:
+                        loss = criterion(model(inputs), targets)
+                    else:
+                        with autocast():
+                            loss = criterion(model(inputs), targets)
                 except RuntimeError as exc:
                     if first and "device" in str(exc):
                         raise ValueError(
@@ -517,10 +519,7 @@ def _run(model, optimizer, criterion, train_loader, val_loader, grid, ratios, ac
                     widen = loss.dtype in (torch.float16, torch.bfloat16)
                     first = False
                 scaled = loss / accum if accum > 1 else loss
-                if scaler is not None:
-                    scaler.scale(scaled).backward()
-                else:
-                    scaled.backward()
+                (scaled if scaler is None else scaler.scale(scaled)).backward()
             value = loss.detach()
             if widen:
                 value = value.float()  # sums of half-precision losses lose digits
@@ -550,17 +549,14 @@ def _run(model, optimizer, criterion, train_loader, val_loader, grid, ratios, ac
         if val_loader is not None:
             loss_value = _validate(model, criterion, val_loader, batch_fn, device, autocast, distributed, pgroup)
             train_losses.append(train_loss)
-        lrs.append(lr)
         losses.append(loss_value)
-        steps.append(k)
-        n = len(losses)
+        k += 1
         if math.isfinite(loss_value):
             avg = beta * avg + (1.0 - beta) * loss_value
-            s = avg / (1.0 - beta ** n)
+            s = avg / (1.0 - beta ** k)
         else:
             s = loss_value
         smoothed.append(s)
-        k += 1
         if bar is not None:
             bar.update(1)
             if k % 5 == 1 or k == n_points:
@@ -574,10 +570,10 @@ def _run(model, optimizer, criterion, train_loader, val_loader, grid, ratios, ac
         if s < best:
             best = s
     return RangeTestResult(
-        lrs=np.asarray(lrs, dtype=np.float64),
+        lrs=np.asarray(grid[:k], dtype=np.float64),
         losses=np.asarray(losses, dtype=np.float64),
         smoothed=np.asarray(smoothed, dtype=np.float64),
-        steps=np.asarray(steps, dtype=np.int64),
+        steps=np.arange(k, dtype=np.int64),
         train_losses=np.asarray(train_losses, dtype=np.float64) if val_loader is not None else None,
         stop_reason=stop_reason,
         skipped_steps=skipped,
