@@ -56,12 +56,14 @@ def main() -> None:
     _backend._active = ("cpp", _backend.load("cpp"))
     one = best(lambda: schedule.values(n), args.repeat)
     print("\nthreads (cyclic_sine_exp_range, cpp): " + ", ".join(
-        f"{k}: {one / best(lambda: schedule.values(n, threads=k), args.repeat):.2f}x" for k in (1, 2, os.cpu_count())))
+        f"{k}: {one / best(lambda: schedule.values(n, threads=k), args.repeat):.2f}x" for k in sorted({1, 2, os.cpu_count()})))
+    rows = n // 4  # 20 MB per row: every size is past the caches, so only the scaling shows
+    single = best(lambda: schedule.values(rows), args.repeat)
     groups = []
     for g in (1, 4, 16):
         s = schedule.scaled([1.0] * g)
-        groups.append(f"{g} groups: {best(lambda: s.values(n // 16), args.repeat) / (one / 16):.2f}")
-    print("[groups, n/16] time / (one group's n/16 time): " + ", ".join(groups))
+        groups.append(f"{g}: {best(lambda: s.values(rows), args.repeat) / (g * single):.2f}")
+    print(f"[groups, {rows:,}] time / (groups x one row's time): " + ", ".join(groups))
 
 
 if __name__ == "__main__":
