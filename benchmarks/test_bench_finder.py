@@ -84,6 +84,17 @@ def test_analyze_vs_pandas(benchmark, big):
 
 
 def test_batched_vs_single(benchmark):
+    """1000 runs x 1000 points in one batched call vs one 1e6-point log (issue 3: <= 2x).
+
+    The like-for-like baseline is one 1e6-point log analysed *unbinned*
+    (``bin_threshold=10**7``): the same robust smoothing and bound search over the same
+    number of points, so the ratio measures only what batching costs or saves (per-run
+    Python work, threads). The default ``analyze`` of a 1e6-point log first averages it into
+    ~400 LR bins of width/20 decades and smooths those, i.e. it does ~2500x less smoothing
+    work; runs of 1000 points are below the binning threshold and are smoothed point by
+    point, so the ratio to the binned default mostly measures binning, not batching. Both
+    are printed. The three timings are interleaved, best of 5.
+    """
     rng = np.random.default_rng(1)
     runs, pts = 1000, 1000
     lrs = np.geomspace(1e-6, 1, pts)
@@ -97,13 +108,22 @@ def test_batched_vs_single(benchmark):
     def batched():
         return pyclr.analyze(X, Y, width=0.3)
 
+    def binned():
+        return pyclr.analyze(one_lrs, one_y, width=0.3)
+
+    def full():
+        return pyclr.analyze(one_lrs, one_y, width=0.3, bin_threshold=10 ** 7)
+
     assert batched().verdict == "ok"
     benchmark.pedantic(batched, rounds=3, iterations=1)
-    t_batch = _best(batched, 3)
-    t_binned = _best(lambda: pyclr.analyze(one_lrs, one_y, width=0.3), 3)
-    t_full = _best(lambda: pyclr.analyze(one_lrs, one_y, width=0.3, bin_threshold=10 ** 7), 3)
+    t_batch = t_binned = t_full = float("inf")
+    for _ in range(5):
+        t_batch = min(t_batch, _best(batched, 1))
+        t_full = min(t_full, _best(full, 1))
+        t_binned = min(t_binned, _best(binned, 1))
     print(f"\n[{_backend.backend()}] 1000x1000 batched {t_batch * 1e3:.1f} ms; one 1e6 log unbinned {t_full * 1e3:.1f} ms "
-          f"(ratio x{t_batch / t_full:.2f}); one 1e6 log binned (default) {t_binned * 1e3:.1f} ms (ratio x{t_batch / t_binned:.2f})")
+          f"(like-for-like ratio x{t_batch / t_full:.2f}); one 1e6 log binned (default) {t_binned * 1e3:.1f} ms "
+          f"(ratio x{t_batch / t_binned:.2f})")
 
 
 def test_csv_load_vs_pandas(benchmark, tmp_path_factory):

@@ -21,19 +21,21 @@ namespace {
 void analyze_runs(const Arr &x, const Arr &y, const IArr &lengths, double width, std::int64_t iterations,
                   double base_frac, double plateau_frac, double edge, Arr &fit, Arr &slope, Arr &work, Arr &result,
                   std::int64_t n_threads) {
-    const std::int64_t runs = x.shape(0), pts = x.shape(1), wstride = work.shape(1);
+    // work is per thread ([threads, rows * (pts + 1)]): a run's scratch stays in cache and the
+    // caller allocates kilobytes, not runs * pts * rows values.
+    const std::int64_t runs = x.shape(0), pts = x.shape(1), wrows = work.shape(0), wstride = work.shape(1);
     const double *px = x.data(), *py_ = y.data();
     const std::int64_t *len = lengths.data();
     double *pf = fit.mutable_data(), *ps = slope.mutable_data(), *pw = work.mutable_data(),
            *pr = result.mutable_data();
-    auto one = [&](std::int64_t r) {
+    auto one = [&](std::int64_t r, std::int64_t t) {
         fk::analyze_run(px + r * pts, py_ + r * pts, len[r], width, iterations, base_frac, plateau_frac, edge,
-                        pf + r * pts, ps + r * pts, pw + r * wstride, pr + r * fk::kResultSize);
+                        pf + r * pts, ps + r * pts, pw + t * wstride, pr + r * fk::kResultSize);
     };
     std::int64_t nt = n_threads > 0 ? n_threads : static_cast<std::int64_t>(std::thread::hardware_concurrency());
-    nt = std::max<std::int64_t>(1, std::min(nt, runs));
+    nt = std::max<std::int64_t>(1, std::min(std::min(nt, runs), wrows));
     if (nt == 1) {
-        for (std::int64_t r = 0; r < runs; ++r) one(r);
+        for (std::int64_t r = 0; r < runs; ++r) one(r, 0);
         return;
     }
     // Runs are independent; interleaved assignment balances ragged lengths without a queue.
@@ -41,7 +43,7 @@ void analyze_runs(const Arr &x, const Arr &y, const IArr &lengths, double width,
     pool.reserve(static_cast<size_t>(nt));
     for (std::int64_t t = 0; t < nt; ++t)
         pool.emplace_back([&, t] {
-            for (std::int64_t r = t; r < runs; r += nt) one(r);
+            for (std::int64_t r = t; r < runs; r += nt) one(r, t);
         });
     for (auto &th : pool) th.join();
 }
@@ -133,7 +135,8 @@ void bind_finder(py::module_ &m) {
           py::arg("plateau_frac"), py::arg("edge"), py::arg("fit").noconvert(), py::arg("slope").noconvert(),
           py::arg("work").noconvert(), py::arg("result").noconvert(), py::arg("n_threads"), Release(),
           "analyze_run on each row of ``[runs, points]`` arrays (first ``lengths[r]`` points), parallel over runs\n"
-          "with std::thread (``n_threads <= 0``: one per hardware thread).");
+          "with std::thread and the GIL released (``n_threads <= 0``: one per hardware thread, at most\n"
+          "``work.shape[0]``); ``work`` is per thread: ``[threads, LOWESS_WORK_ROWS * (points + 1)]``.");
     m.def("bin_log",
           [](const Arr &lr, const Arr &loss, const Arr &edges, Arr &ox, Arr &oy, IArr &oc) {
               return fk::bin_log(lr.data(), loss.data(), lr.shape(0), edges.data(), edges.shape(0) - 1, ox.mutable_data(),

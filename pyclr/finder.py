@@ -15,6 +15,7 @@ errors are identical on every backend.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
@@ -479,10 +480,12 @@ def _prepare(lrs: Any, losses: Any, width: Optional[float], bin_threshold: int) 
     return _Prepared(lx, y, notes, cut_lr, sweep, float(width))
 
 
-def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray, keep_arrays: bool = True) -> Analysis:
+def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray, keep_arrays: bool = True,
+               lrs: Optional[np.ndarray] = None) -> Analysis:
     lx, y, width = p.x, p.y, p.width
     n = lx.shape[0]
-    lrs = 10.0 ** lx
+    if lrs is None:
+        lrs = 10.0 ** lx
     reasons: list[str] = []
     span = float(lx[-1] - lx[0]) if n else 0.0
     arrays = dict(lrs=lrs, losses=y, smoothed=fit, slope=slope) if keep_arrays else {}
@@ -676,12 +679,16 @@ def _analyze_many(lrs: Any, losses: Any, width, n_threads, bin_threshold) -> Ana
     K = _backend.kernels()
     fit = np.empty((runs, pts))
     slope = np.empty((runs, pts))
-    work = np.empty((runs, K.LOWESS_WORK_ROWS * (pts + 1)))
+    threads = n_threads if n_threads > 0 else (os.cpu_count() or 1)
+    # scratch per thread, not per run (kilobytes instead of runs * pts * 8 values)
+    work = np.empty((max(1, min(threads, runs)), K.LOWESS_WORK_ROWS * (pts + 1)))
     res = np.empty((runs, K.ANALYZE_RESULT_SIZE))
     d = _DEFAULTS
     K.analyze_runs(LX, Yc, lengths, float(w), d["iterations"], d["base_frac"], d["plateau_frac"], d["edge"],
                    fit, slope, work, res, n_threads)
-    per = tuple(_interpret(p, fit[r, : lengths[r]], slope[r, : lengths[r]], res[r]) for r, p in enumerate(preps))
+    LRS = 10.0 ** LX  # one vectorised power instead of one per run
+    per = tuple(_interpret(p, fit[r, : lengths[r]], slope[r, : lengths[r]], res[r], lrs=LRS[r, : lengths[r]])
+                for r, p in enumerate(preps))
     return _combine(per, float(w))
 
 

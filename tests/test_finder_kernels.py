@@ -136,7 +136,7 @@ def test_analyze_run_and_batch(kernels, xy, width):
     lengths = np.array([n, n - 1, n // 2 + 1], dtype=np.int64)
     for r, m in enumerate(lengths):
         X[r, :m], Y[r, :m] = x[:m], y[:m]
-    outs = [np.empty((3, n)), np.empty((3, n)), np.empty((3, rows)), np.empty((3, REF.ANALYZE_RESULT_SIZE))]
+    outs = [np.empty((3, n)), np.empty((3, n)), np.empty((2, rows)), np.empty((3, REF.ANALYZE_RESULT_SIZE))]
     kernels.analyze_runs(X, Y, lengths, width, 2, 0.1, 0.1, 0.0, *outs, 2)
     _close(outs[3][0], o1[3])
     for r, m in enumerate(lengths):

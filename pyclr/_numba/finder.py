@@ -497,10 +497,18 @@ def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slo
 
 @nb.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
 def analyze_runs(x, y, lengths, width, iterations, base_frac, plateau_frac, edge, fit, slope, work, result, n_threads):
-    for r in nb.prange(x.shape[0]):
-        m = lengths[r]
-        analyze_run(x[r, :m], y[r, :m], width, iterations, base_frac, plateau_frac, edge,
-                    fit[r, :m], slope[r, :m], work[r, : LOWESS_WORK_ROWS * (m + 1)], result[r])
+    runs = x.shape[0]
+    nt = work.shape[0]
+    if n_threads > 0 and n_threads < nt:
+        nt = n_threads
+    if runs < nt:
+        nt = runs
+    # one scratch row per worker: worker t takes runs t, t + nt, ... (as the C++ backend)
+    for t in nb.prange(nt):
+        for r in range(t, runs, nt):
+            m = lengths[r]
+            analyze_run(x[r, :m], y[r, :m], width, iterations, base_frac, plateau_frac, edge,
+                        fit[r, :m], slope[r, :m], work[t, : LOWESS_WORK_ROWS * (m + 1)], result[r])
 
 
 @_jit

@@ -469,12 +469,14 @@ def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slo
 
 def analyze_runs(x, y, lengths, width, iterations, base_frac, plateau_frac, edge, fit, slope, work, result, n_threads):
     """:func:`analyze_run` on each row ``r`` of ``[runs, points]`` arrays, using the first
-    ``lengths[r]`` points; ``work`` is ``[runs, LOWESS_WORK_ROWS * (points + 1)]``,
-    ``result`` is ``[runs, ANALYZE_RESULT_SIZE]``. ``n_threads`` is ignored here."""
+    ``lengths[r]`` points; ``result`` is ``[runs, ANALYZE_RESULT_SIZE]``. ``work`` is scratch per
+    thread, ``[threads, LOWESS_WORK_ROWS * (points + 1)]`` (at least one row; the compiled
+    backends run at most ``work.shape[0]`` threads, thread ``t`` taking runs ``t, t + T, ...``).
+    ``n_threads`` is ignored here."""
     for r in range(x.shape[0]):
         m = int(lengths[r])
         analyze_run(x[r, :m], y[r, :m], width, iterations, base_frac, plateau_frac, edge,
-                    fit[r, :m], slope[r, :m], work[r, : LOWESS_WORK_ROWS * (m + 1)], result[r])
+                    fit[r, :m], slope[r, :m], work[0, : LOWESS_WORK_ROWS * (m + 1)], result[r])
 
 
 def bin_log(lr, loss, edges, out_x, out_y, out_count):
@@ -503,13 +505,24 @@ def bin_log(lr, loss, edges, out_x, out_y, out_count):
     return outside
 
 
-def parse_columns(buf, delim, ncols, col_a, col_b, out_a, out_b, status):
+# Python's str.isspace() over ASCII. Fields are ASCII numbers without '_' (float() would take
+# "1_000" and Unicode digits; the C++ parser and pandas do not).
+_WS = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def parse_columns(buf, delim, ncols, col_a, col_b, out_a, out_b, status, n_threads=0):
     """Parse the rows of a delimited text body (bytes as a uint8 array, header removed).
 
-    Reads fields ``col_a`` and ``col_b`` of each non-empty line into ``out_a`` / ``out_b``
-    (empty fields and ``nan`` give NaN). ``status`` (int64[3]) gets: rows read, 0 on success
-    or the 1-based row of the first malformed line, and the error kind (1 wrong field count,
-    2 unparsable number). Returns the number of rows.
+    Lines are cut at ``\n`` only (a trailing ``\r`` is dropped); lines of whitespace are
+    skipped. Each other line must have ``ncols`` fields separated by ``delim`` (quotes do not
+    protect a delimiter). Fields ``col_a`` and ``col_b`` are read into ``out_a`` / ``out_b``:
+    whitespace and one pair of enclosing double quotes are stripped; an empty field is NaN;
+    otherwise the field is read as by ``float()`` (correctly rounded; ``inf``, ``nan``,
+    exponents), restricted to ASCII without ``_``. At most ``out_a.shape[0]`` rows are stored,
+    all are counted. ``status`` (int64[3]) gets: rows read, 0 on success or the 1-based line of
+    the first malformed line, and the error kind (1 wrong field count, 2 unparsable number);
+    reading stops there. Returns the number of rows. ``n_threads`` only splits the work in
+    the C++ kernel; the result does not depend on it.
     """
     text = bytes(buf).decode("utf-8", "replace")
     rows = 0
@@ -520,7 +533,7 @@ def parse_columns(buf, delim, ncols, col_a, col_b, out_a, out_b, status):
     for line in text.split("\n"):
         line_no += 1
         line = line.rstrip("\r")
-        if not line.strip():
+        if not line.strip(_WS):
             continue
         fields = line.split(chr(delim))
         if len(fields) != ncols:
@@ -543,11 +556,13 @@ def parse_columns(buf, delim, ncols, col_a, col_b, out_a, out_b, status):
 
 
 def _parse_field(s):
-    s = s.strip()
+    s = s.strip(_WS)
+    if len(s) >= 2 and s[0] == '"' and s[-1] == '"':
+        s = s[1:-1].strip(_WS)
     if s == "":
         return math.nan
-    if s.startswith('"') and s.endswith('"') and len(s) >= 2:
-        s = s[1:-1]
+    if not s.isascii() or "_" in s:
+        raise ValueError(f"not a plain ASCII number: {s!r}")
     return float(s)
 
 
