@@ -8,6 +8,7 @@ points in one batched call <= 2x one 1e6-point log; 1e7-row CSV load vs pandas.r
 """
 from __future__ import annotations
 
+import os
 import time
 
 import numpy as np
@@ -127,12 +128,17 @@ def test_batched_vs_single(benchmark):
 
 
 def test_csv_load_vs_pandas(benchmark, tmp_path_factory):
+    """load_log vs pandas.read_csv on a 1e7-row ``lr,loss`` CSV (~400 MB, in the page cache).
+
+    Both are timed alternately (best of 5 each), so that a load spike on a shared machine
+    hits both; the ratio is from this one run.
+    """
     pd = pytest.importorskip("pandas")
     n = N
     path = tmp_path_factory.mktemp("csv") / "big.csv"
     lrs = np.geomspace(1e-7, 10, n)
     y = np.random.default_rng(2).random(n)
-    pd.DataFrame({"lr": lrs, "loss": y}).to_csv(path, index=False)
+    pd.DataFrame({"lr": lrs, "loss": y}).to_csv(path, index=False)  # shortest round-trip reprs
 
     def ours():
         return pyclr.load_log(str(path))
@@ -142,8 +148,17 @@ def test_csv_load_vs_pandas(benchmark, tmp_path_factory):
         return d["lr"].to_numpy(), d["loss"].to_numpy()
 
     log = ours()
-    np.testing.assert_allclose(log.losses, y, rtol=1e-15)
+    np.testing.assert_array_equal(log.lrs.view(np.uint64), lrs.view(np.uint64))  # bit-exact
+    np.testing.assert_array_equal(log.losses.view(np.uint64), y.view(np.uint64))
     benchmark.pedantic(ours, rounds=2, iterations=1)
-    mine = _best(ours, 2)
-    base = _best(theirs, 2)
-    print(f"\n[{_backend.backend()}] load_log 1e7-row CSV {mine:.2f} s; pandas.read_csv {base:.2f} s; speed-up x{base / mine:.2f}")
+    theirs()
+    mine = base = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        ours()
+        mine = min(mine, time.perf_counter() - t)
+        t = time.perf_counter()
+        theirs()
+        base = min(base, time.perf_counter() - t)
+    print(f"\n[{_backend.backend()}] load_log 1e7-row CSV {mine:.2f} s; pandas.read_csv {base:.2f} s; "
+          f"speed-up x{base / mine:.2f} (best of 5, interleaved; {os.cpu_count()} CPUs)")

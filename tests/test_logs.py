@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import pyclr
 from pyclr.cli import analyze as cli
@@ -110,3 +112,126 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert _run([*seeds, "--combine", "--json"]) == cli.EXIT_OK
     rep = json.loads(capsys.readouterr().out)
     assert rep[0]["log"] == "combined" and rep[0]["spread"]["max_lr"] <= 1.5
+
+
+# --- the CSV parser: every backend gives the reference's bits, whatever the split --------------
+
+REF = pyclr._backend.load("numpy")
+
+
+def _parse(kernels, text, ncols=2, col_a=0, col_b=1, delim=",", cap=None, **kw):
+    buf = np.frombuffer(text if isinstance(text, bytes) else text.encode(), dtype=np.uint8)
+    cap = text.count("\n" if isinstance(text, str) else b"\n") + 1 if cap is None else cap
+    a, b = np.full(cap, -7.0), np.full(cap, -7.0)
+    status = np.zeros(3, dtype=np.int64)
+    rows = kernels.parse_columns(buf, ord(delim), ncols, col_a, col_b, a, b, status, **kw)
+    assert rows == status[0]
+    stored = min(rows, cap)
+    return status.tolist(), a[:stored].view(np.uint64).tolist(), b[:stored].view(np.uint64).tolist()
+
+
+def _same_as_reference(kernels, text, threads=(1, 2, 3, 7), **kw):
+    want = _parse(REF, text, **kw)
+    for n in threads:
+        assert _parse(kernels, text, n_threads=n, **kw) == want, n
+    return want
+
+
+HARD_NUMBERS = [
+    "0.1", "-0.0", "0", "1e-07", "1.0000018420699561e-07", "0.2616121342493164", "9007199254740993",
+    "9007199254740992", "9007199254740995", "18014398509481985", "123456789012345678e-10", "1.e5", ".5", "5.",
+    "00012.5000", "+1.5", "+.5", "1E+05", "4.9406564584124654e-324", "2.4e-324", "2.5e-324", "1e-400", "-1e-400",
+    "1e500", "-1e500", "1.7976931348623157e308", "1.7976931348623159e308", "inf", "-Infinity", "+inf", "NaN",
+    "-nan", "+nan", "0.000000000000000000000000000000123456789012345678901234567890", "1" * 40, "7e22", "7e23",
+    "8.98846567431158e307", "2.2250738585072011e-308", "2.2250738585072014e-308", "0.1e-22", "123456789e-30",
+]
+
+
+def test_parse_hard_numbers_bitwise(kernels):
+    text = "".join(f"{t},{t}\n" for t in HARD_NUMBERS)
+    status, a, b = _same_as_reference(kernels, text)
+    assert status == [len(HARD_NUMBERS), 0, 0] and a == b
+    assert a == np.array([float(t) for t in HARD_NUMBERS]).view(np.uint64).tolist()
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=60),
+       st.sampled_from(["{!r}", "{:.17g}", "{:.19g}", "{:.12e}", "{:.25f}", "{:.20E}", '"{!r}"', " {!r}\t"]),
+       st.sampled_from(["\n", "\r\n"]))
+def test_parse_formats_bitwise(kernels, values, fmt, eol):
+    text = "".join(f"{i},{fmt.format(v)},x{eol}" for i, v in enumerate(values))
+    status, a, b = _same_as_reference(kernels, text, ncols=3, col_a=1, col_b=0)
+    assert status == [len(values), 0, 0]
+    want = np.array([float(fmt.format(v).strip().strip('"')) for v in values])
+    assert a == want.view(np.uint64).tolist()
+
+
+# Pieces that exercise every branch of both parser paths: quotes, whitespace, CR, blank lines,
+# signs, inf/nan forms, '_' and non-ASCII (rejected), a delimiter inside quotes (not protected).
+PIECES = ["1", "2.5", "-0.25", "1e5", "1e", "+", "-", ".", "e", "_", "0", "9" * 18, "\n", "\r", "\r\n", " ", "\t", "\x0b",
+          "\x1f", ",", ",", ",", '"', '""', "inf", "nan", "nan(1)", "+-", "\xa0", "\u0661", "x", "1e400", "\n\n"]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=80), st.sampled_from([",", "\t", ";"]),
+       st.integers(1, 3))
+def test_parse_fuzz_matches_reference(kernels, pieces, delim, ncols):
+    text = "".join(p.replace(",", delim) for p in pieces)
+    _same_as_reference(kernels, text, ncols=ncols, col_a=ncols - 1, col_b=0, delim=delim, threads=(1, 2, 5, 13))
+
+
+def test_parse_split_in_quotes_and_crlf(kernels):
+    # Every byte is inside a quoted field, a delimiter, '\r' or '\n': wherever a part boundary
+    # is aimed, it lands on one of them before being moved to the next line start.
+    rows = [f'"{10.0 ** (-7 + 8 * k / 999)!r}", " {k / 7!r} "\r\n' for k in range(1000)]
+    rows[500] = "\r\n"  # a blank line moves the rows of every later part down by one
+    text = "".join(rows)
+    for n in (1, 2, 3, 4, 5, 8, 13, 31, 64):
+        status, a, b = _same_as_reference(kernels, text, threads=(n,))
+        assert status == [999, 0, 0]
+    assert np.array(b).view(np.float64)[-1] == 999 / 7
+
+
+def test_parse_error_line_in_a_later_part(kernels):
+    lines = [f"{k}.5,{k}" for k in range(20000)]
+    lines[3] = ""
+    lines[15001] = "1.5,2,3"  # wrong field count, far into the last part
+    lines[17000] = "1.5,abc"
+    text = "\n".join(lines) + "\n"
+    for n in (1, 2, 4, 9):
+        status, a, _ = _same_as_reference(kernels, text, threads=(n,))
+        assert status == [15000, 15002, 1]
+    lines[15001] = "1.5,2"
+    status, _, _ = _same_as_reference(kernels, "\n".join(lines) + "\n", threads=(2, 4))
+    assert status == [16999, 17001, 2]
+
+
+def test_parse_small_cap(kernels):
+    text = "\n\n" + "".join(f"{k},{k}\n" for k in range(300)) + "\n1,2\n"
+    for cap in (0, 1, 10, 299, 302, 400):
+        status, a, _ = _same_as_reference(kernels, text, cap=cap, threads=(1, 3, 8))
+        assert status[0] == 301 and len(a) == min(cap, 301)
+
+
+def test_parse_field_rules(use_backend, tmp_path):
+    p = _write(tmp_path, "q.csv", '\ufefflr,loss\r\n"1e-3", " 2.5 "\r\n  \r\n1e-2,""\r\n 1e-1 ,\t\r\n')
+    log = pyclr.load_log(p)
+    assert log.lrs.tolist() == [1e-3, 1e-2, 1e-1] and log.losses[0] == 2.5 and np.isnan(log.losses[1:]).all()
+    for bad in ("1_000", "+-1", "nan(1)", "\u0661", "1\xa0", '"1', "1e", "0x10"):
+        p = _write(tmp_path, "b.csv", f"lr,loss\n0.1,2\n0.2,{bad}\n")
+        with pytest.raises(ValueError, match=r"b.csv:3: malformed row \(could not read a number"):
+            pyclr.load_log(p)
+
+
+def test_large_file_threads_and_error_line(use_backend, tmp_path):
+    n = 60000  # > 1 MiB: the cpp kernel splits it on every core
+    lrs = np.geomspace(1e-7, 10, n)
+    losses = np.random.default_rng(1).random(n)
+    body = "".join(f"{a!r},{b!r}\r\n" for a, b in zip(lrs.tolist(), losses.tolist()))
+    p = _write(tmp_path, "big.csv", "lr,loss\r\n" + body)
+    log = pyclr.load_log(p)
+    assert log.lrs.view(np.uint64).tolist() == lrs.view(np.uint64).tolist()
+    assert log.losses.view(np.uint64).tolist() == losses.view(np.uint64).tolist()
+    lines = body.split("\r\n")
+    lines[n - 10] = "0.5;0.25"
+    p = _write(tmp_path, "late.csv", "# comment\nlr,loss\n" + "\n".join(lines))
+    with pytest.raises(ValueError, match=rf"late.csv:{n - 10 + 3}: malformed row \(expected 2 fields\): '0.5;0.25'"):
+        pyclr.load_log(p)
