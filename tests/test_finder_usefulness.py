@@ -1,0 +1,114 @@
+"""Issue 3, usefulness: training with ``analyze()``'s bounds against the anchors' single LRs.
+
+For each task (scikit-learn digits with an MLP, and the same digits as 8x8 images with a
+small conv net) and each optimizer (SGD with momentum 0.9, Adam) one real range test
+(``pyclr.torch.range_test``, 100 points from 1e-6 to 10) gives pyclr's bounds and every
+anchor's suggestion (``pyclr.suggest``: steepest, valley, slide, minimum, steep, ignite,
+lightning). Fresh models (same init, same batches, same number of steps for every schedule
+of a seed) are trained with
+
+* pyclr's triangular CLR ``base_lr -> max_lr`` and pyclr's one-cycle peaking at ``max_lr``,
+* each anchor's LR as a constant and as a one-cycle peak,
+
+and scored by validation accuracy, averaged over 3 seeds. The harness is
+``benchmarks/usefulness.py`` (``python benchmarks/usefulness.py`` prints the tables).
+
+Tolerance, for seed noise only: a pyclr schedule passes when its mean accuracy is at
+least the best anchor run's mean minus one standard error of the paired per-seed
+difference (the runs of one seed share init and batches, so they are compared seed by
+seed), that standard error taken as at least one validation example (accuracy moves in
+steps of 1/397 here; three seeds can give a spuriously tiny standard error). The best
+anchor run is the maximum over about eight configurations (every distinct anchor LR, used
+two ways), picked with the very validation accuracies it is compared on, which already
+favours the anchors; no further allowance is made for that.
+
+Deterministic: every seed is fixed and torch runs on one thread on the CPU. Where pyclr
+loses today the case is a strict xfail in ``KNOWN_LOSSES`` with the measured numbers, so it
+shows in the summary (``-rx``) and turns into a failure once the bounds stop losing.
+"""
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import statistics
+import sys
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("sklearn")
+
+pytestmark = pytest.mark.slow
+
+_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "benchmarks", "usefulness.py")
+_spec = importlib.util.spec_from_file_location("pyclr_bench_usefulness", _PATH)
+U = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = U  # dataclasses look their module up there
+_spec.loader.exec_module(U)
+
+TASKS = ("digits-mlp", "digits-cnn")
+OPTIMIZERS = ("sgdm", "adam")
+CONFIGS = [(t, o) for t in TASKS for o in OPTIMIZERS]
+
+#: Where pyclr's bounds lose today, measured (strict: the marker must go once they stop losing).
+KNOWN_LOSSES = {
+    ("digits-cnn", "sgdm"): (
+        "analyze() (max_lr = valley / 2, commit 3cb261c) puts max_lr at 0.046 while a constant 0.076 "
+        "(steepest/steep/ignite/lightning) reaches 94.3 %; pyclr CLR 0.012..0.046 reaches 93.0 % (gap -1.3 +- 0.4) "
+        "and pyclr one-cycle 0.046 reaches 93.5 % (gap -0.8 +- 0.3)"),
+}
+_PARAMS = [pytest.param(t, o, id=f"{t}-{o}", marks=[pytest.mark.xfail(strict=True, reason=KNOWN_LOSSES[t, o])]
+                        if (t, o) in KNOWN_LOSSES else []) for t, o in CONFIGS]
+_CACHE: dict = {}
+
+
+def _outcome(task: str, opt: str):
+    """Train once per configuration for all tests of this module."""
+    if (task, opt) not in _CACHE:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            _CACHE[task, opt] = U.evaluate(task, opt, seeds=U.SEEDS)
+        finally:
+            torch.set_num_threads(threads)
+    return _CACHE[task, opt]
+
+
+def _describe(o) -> str:
+    best = o.best_anchor
+    rows = [f"{o.task}/{o.optimizer}: LRs {U._axis(o)}",
+            f"  pyclr CLR {o.clr.base:.3g}..{o.clr.lr:.3g}: {U._acc(o.clr)}; gap {U._gap(o, o.clr)}",
+            f"  pyclr 1cycle {o.one_cycle.lr:.3g}: {U._acc(o.one_cycle)}; gap {U._gap(o, o.one_cycle)}",
+            f"  best anchor: {best.label} {best.lr:.3g} ({'/'.join(best.methods)}): {U._acc(best)}"]
+    return "\n".join(rows)
+
+
+@pytest.mark.parametrize("task,opt", _PARAMS)
+def test_pyclr_bounds_train_at_least_as_well_as_the_best_anchor(task, opt):
+    o = _outcome(task, opt)
+    a = o.found.analysis
+    assert a.verdict == "ok" and 0 < a.base_lr < a.max_lr, a
+    assert o.clr.failed == 0 and o.one_cycle.failed == 0, _describe(o)
+    for run in (o.clr, o.one_cycle):
+        mean, se = o.gap(run)
+        ok = o.meets(run)
+        assert ok, (
+            f"{run.label} is {-100 * mean:.2f} points below the best anchor (paired standard error "
+            f"{100 * se:.2f}):\n{_describe(o)}")
+
+
+def test_anchors_disagree_and_the_choice_matters():
+    outs = [_outcome(t, o) for t, o in CONFIGS]
+    spreads = {f"{o.task}/{o.optimizer}": o.spread_decades for o in outs}
+    # every range test: the anchors' largest suggestion is at least 5x their smallest ...
+    assert min(spreads.values()) >= math.log10(5), spreads
+    # ... and typically more than a decade apart
+    assert statistics.median(spreads.values()) >= 1.0, spreads
+    for o in outs:
+        # the choice of anchor costs accuracy: the worst anchor run is >= 2 points below the best
+        worst = min(r.mean for r in o.anchor_runs)
+        assert worst <= o.best_anchor.mean - 0.02, _describe(o)
+    # and some anchor suggestion makes training fail (NaN, or a loss that ends above 90 % of its start)
+    failed = [(o.task, o.optimizer, r.label, r.lr, r.methods) for o in outs for r in o.anchor_runs if r.failed]
+    assert failed, "no anchor run failed"
