@@ -13,6 +13,7 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -113,42 +114,63 @@ bool parse_field(const char *p, const char *e, double *value) {
     return parse_token(p, e, value);
 }
 
-// Eight ASCII digits at p (p + 8 <= end) as one number, or -1 if any byte is not a digit
-// (Lemire's SWAR parse, as in fast_float).
-inline std::int64_t eight_digits(const char *p) {
+// SWAR digit reading (Lemire, as in fast_float): eight bytes at once, little-endian (p[0] is
+// the low byte). Byte-wise (b & 0xF0) | ((b + 6) & 0xF0) >> 4 is 0x33 exactly for '0'..'9';
+// carries and borrows only move towards later bytes, so the bytes before the first non-digit
+// are exact.
+inline std::uint64_t load8(const char *p) {
     std::uint64_t v;
     std::memcpy(&v, p, 8);
-    if (((v & 0xF0F0F0F0F0F0F0F0ull) | (((v + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4)) !=
-        0x3333333333333333ull)
-        return -1;
-    v -= 0x3030303030303030ull;  // little-endian: p[0] is the low byte
-    v = v * 10 + (v >> 8);
-    v = (((v & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
-         (((v >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
-    return static_cast<std::int64_t>(v);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+inline int ctz64(std::uint64_t x) {  // x != 0
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(x);
+#else
+    int n = 0;
+    for (; !(x & 1); x >>= 1) ++n;
+    return n;
+#endif
+}
+inline std::uint64_t non_digit_bytes(std::uint64_t v) {
+    return ((v & 0xF0F0F0F0F0F0F0F0ull) | (((v + 0x0606060606060606ull) & 0xF0F0F0F0F0F0F0F0ull) >> 4)) ^
+           0x3333333333333333ull;
+}
+// The 8-digit number whose digit values (0..9) are the bytes of d, first digit in the low byte.
+inline std::uint64_t combine8(std::uint64_t d) {
+    d = d * 10 + (d >> 8);
+    return (((d & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+            (((d >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >> 32;
 }
 
-// Digits from p: appends them to m, counts them; returns the first non-digit.
+// Digits from p: appends them to m (wrapping past 19 digits: rejected by the caller), counts
+// them; returns the first non-digit.
 inline const char *read_digits(const char *p, const char *end, std::uint64_t &m, int &digits) {
+    static constexpr std::uint64_t kPow10u[8] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000};
     while (end - p >= 8) {
-        std::int64_t eight = eight_digits(p);
-        if (eight < 0) break;
-        m = m * 100000000u + static_cast<std::uint64_t>(eight);  // wraps past 19 digits: rejected below
-        digits += 8;
-        p += 8;
+        const std::uint64_t v = load8(p), bad = non_digit_bytes(v);
+        if (bad == 0) {
+            m = m * 100000000u + combine8(v - 0x3030303030303030ull);
+            digits += 8;
+            p += 8;
+            continue;
+        }
+        const int j = ctz64(bad) >> 3;  // digits before the first non-digit byte
+        if (j) {
+            // Shifting the j digit bytes to the top leaves zeros below: "00..0d1..dj".
+            m = m * kPow10u[j] + combine8((v - 0x3030303030303030ull) << (8 * (8 - j)));
+            digits += j;
+            p += j;
+        }
+        return p;
     }
     for (; p < end && is_digit(static_cast<unsigned char>(*p)); ++p, ++digits) m = m * 10 + static_cast<unsigned>(*p - '0');
     return p;
 }
 
-// Clinger's fast path in x87 extended precision (64-bit significand), for the 17-19 digit
-// significands of shortest float64 reprs: m < 2^64 and 10^|k| (k in [-27, 27], 5^27 < 2^64)
-// are exact, so r = m * 10^k or m / 10^-k is the exact result x rounded once to 64 bits.
-// Rounding r to 53 bits gives the double nearest to x unless r is exactly the midpoint M of
-// two doubles (rounding is monotonic and M has 54 bits, so r != M puts r on x's side of M);
-// that case (bits 10..0 of r's significand == 0x400) returns false for std::from_chars.
-// With the x87 precision set to 53 bits (some Windows runtimes) r is x rounded once to 53
-// bits, also correct. The result lies in [1e-27, 2e46]: always normal.
 #if defined(__x86_64__) || defined(__i386__)
 constexpr bool kX87 = std::numeric_limits<long double>::digits == 64;
 #else
@@ -227,7 +249,7 @@ enum LineResult { kRow = 0, kFieldCount = 1, kBadNumber = 2, kBlank = 3, kFallba
 struct Spec {
     char delim;
     std::int64_t ncols, col_a, col_b;
-    bool fast;
+    bool fast, ws_delim;
     Table table;
 };
 
@@ -263,6 +285,7 @@ LineResult slow_line(const char *p, const char *end, const Spec &s, double *a, d
 // The common shape in one forward scan; kFallback on anything else (nothing is decided there).
 inline LineResult fast_line(const char *p, const char *end, const Spec &s, double *a, double *b, const char **next) {
     const Table &t = s.table;
+    bool empty = false;
     for (std::int64_t field = 0;; ++field) {
         if (field == s.col_a || field == s.col_b) {
             while (p < end && t[*p] == kWs) ++p;
@@ -274,6 +297,7 @@ inline LineResult fast_line(const char *p, const char *end, const Spec &s, doubl
             double v;
             if (p == end || t[*p] >= kDelim || *p == '"') {
                 v = kNaN;
+                empty = true;
             } else {
                 const char *num = *p == '+' ? p + 1 : p;
                 const char *d = num < end && *num == '-' && num == p ? num + 1 : num;
@@ -301,6 +325,7 @@ inline LineResult fast_line(const char *p, const char *end, const Spec &s, doubl
         if (p == end || *p != s.delim) return kFallback;
         ++p;
     }
+    if (empty && s.ws_delim) return kFallback;  // maybe a blank line
     if (p == end) {
         *next = end;
         return kRow;
@@ -311,7 +336,7 @@ inline LineResult fast_line(const char *p, const char *end, const Spec &s, doubl
 }
 
 struct Part {
-    std::int64_t rows = 0, err_line = 0, err_kind = 0;
+    std::int64_t rows = 0, lines = 0, err_line = 0, err_kind = 0;
 };
 
 // Lines of [p, end); row i is stored at out[i] when i < cap.
@@ -337,43 +362,101 @@ Part parse_range(const char *p, const char *end, const Spec &s, double *out_a, d
         }
         ++r.rows;
     }
+    r.lines = line;
     return r;
 }
 
-// Number of '\n' in [p, e). std::count does not vectorise here (a 64-bit sum of byte compares);
-// per-lane byte counters flushed every 255 blocks do, at memory speed.
-std::int64_t count_newlines(const char *p, const char *e) {
-    constexpr int kLanes = 32, kRounds = 255;
-    std::int64_t n = 0;
-    while (e - p >= kLanes * kRounds) {
-        unsigned char acc[kLanes] = {};
-        for (int j = 0; j < kRounds; ++j)
-            for (int i = 0; i < kLanes; ++i) acc[i] += p[j * kLanes + i] == '\n';
-        for (int i = 0; i < kLanes; ++i) n += acc[i];
-        p += kLanes * kRounds;
-    }
-    for (; p < e; ++p) n += *p == '\n';
-    return n;
-}
-
-// Runs work(0..tasks) on n threads (the calling one included) that take the next task from a
-// shared counter: on a machine shared with other processes a thread that gets less CPU simply
-// takes fewer tasks. If a thread cannot be started the others do its share (never an exception
-// out of a kernel).
+// Runs work(thread) on n threads, the calling one (thread 0) included. If a thread cannot be
+// started the others do its share (no exception leaves a kernel).
 template <class F>
-void run_tasks(std::int64_t n, std::int64_t tasks, F work) {
-    std::atomic<std::int64_t> next{0};
-    auto loop = [&] {
-        for (std::int64_t k; (k = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) work(k);
-    };
+void run_threads(std::int64_t n, F work) {
     std::vector<std::thread> pool;
     try {
         pool.reserve(static_cast<size_t>(n - 1));
-        for (std::int64_t t = 1; t < n; ++t) pool.emplace_back(loop);
+        for (std::int64_t t = 1; t < n; ++t) pool.emplace_back(work, t);
     } catch (...) {
     }
-    loop();
+    work(0);
     for (auto &th : pool) th.join();
+}
+
+// The threaded parse (see parse_columns). Returns false (nothing decided) if its buffers cannot
+// be allocated.
+bool parse_parts(const char *buf, std::int64_t len, const Spec &s, double *out_a, double *out_b, std::int64_t cap,
+                 std::int64_t nt, Part *whole) {
+    const char *end = buf + len;
+    const std::int64_t parts = std::min(len, std::max(4 * nt, len / kPartBytes));
+    std::vector<const char *> cut;
+    std::vector<Part> part;
+    std::unique_ptr<std::atomic<std::int64_t>[]> rows_before, lines_before;
+    std::vector<std::unique_ptr<double[]>> stage;
+    std::int64_t stage_rows = 0;
+    try {
+        cut.resize(static_cast<size_t>(parts + 1));
+        part.resize(static_cast<size_t>(parts));
+        rows_before.reset(new std::atomic<std::int64_t>[static_cast<size_t>(parts + 1)]);
+        lines_before.reset(new std::atomic<std::int64_t>[static_cast<size_t>(parts + 1)]);
+        cut[0] = buf;
+        cut[parts] = end;
+        std::int64_t longest = 0;
+        for (std::int64_t k = 1; k <= parts; ++k) {
+            if (k < parts) {
+                const char *target = std::max(cut[k - 1], buf + len / parts * k);
+                const char *nl = static_cast<const char *>(std::memchr(target, '\n', static_cast<size_t>(end - target)));
+                cut[k] = nl ? nl + 1 : end;
+            }
+            longest = std::max<std::int64_t>(longest, cut[k] - cut[k - 1]);
+        }
+        stage_rows = longest / 2 + 2;  // a row takes at least 2 bytes (a field and '\n' or a delimiter)
+        for (std::int64_t t = 0; t < 2 * nt; ++t) stage.emplace_back(new double[static_cast<size_t>(stage_rows)]);
+    } catch (...) {
+        return false;
+    }
+    for (std::int64_t k = 0; k <= parts; ++k) {
+        rows_before[k].store(k ? -1 : 0, std::memory_order_relaxed);
+        lines_before[k].store(0, std::memory_order_relaxed);
+    }
+    std::atomic<std::int64_t> next{0}, first_error{parts};
+    std::atomic<bool> overflow{false};
+    // Each thread parses the next part into its own small (cache-resident) buffers, then waits
+    // until the parts before it have said how many rows they hold, says its own and copies its
+    // rows into place. Parts are taken in order, so the wait is at most the rest of one part,
+    // and the file is read once (no pass to count lines first, no gaps to close afterwards).
+    run_threads(nt, [&](std::int64_t t) {
+        double *sa = stage[static_cast<size_t>(2 * t)].get(), *sb = stage[static_cast<size_t>(2 * t + 1)].get();
+        for (std::int64_t k; (k = next.fetch_add(1, std::memory_order_relaxed)) < parts;) {
+            Part r;
+            if (k <= first_error.load(std::memory_order_relaxed)) {
+                r = parse_range(cut[k], cut[k + 1], s, sa, sb, stage_rows);
+                if (r.rows > stage_rows) overflow.store(true);
+                if (r.err_line) {
+                    std::int64_t e = first_error.load();
+                    while (k < e && !first_error.compare_exchange_weak(e, k)) {
+                    }
+                }
+            }
+            part[k] = r;
+            std::int64_t base;
+            while ((base = rows_before[k].load(std::memory_order_acquire)) < 0) std::this_thread::yield();
+            lines_before[k + 1].store(lines_before[k].load(std::memory_order_relaxed) + r.lines, std::memory_order_relaxed);
+            rows_before[k + 1].store(base + r.rows, std::memory_order_release);
+            std::int64_t n = std::min(std::min(r.rows, stage_rows), cap - base);
+            if (n > 0) {
+                std::memcpy(out_a + base, sa, static_cast<size_t>(n) * sizeof(double));
+                std::memcpy(out_b + base, sb, static_cast<size_t>(n) * sizeof(double));
+            }
+        }
+    });
+    if (overflow.load()) return false;
+    const std::int64_t e = first_error.load();
+    if (e < parts) {
+        whole->rows = rows_before[e].load() + part[e].rows;
+        whole->err_line = lines_before[e].load() + part[e].err_line;
+        whole->err_kind = part[e].err_kind;
+    } else {
+        whole->rows = rows_before[parts].load();
+    }
+    return true;
 }
 }  // namespace
 
@@ -381,60 +464,20 @@ std::int64_t parse_columns(const char *buf, std::int64_t len, char delim, std::i
                            std::int64_t col_b, double *out_a, double *out_b, std::int64_t cap, std::int64_t *status,
                            std::int64_t n_threads) {
     // The fast path needs a delimiter that cannot occur in a number, and ncols >= 2 so that a
-    // line it accepts holds a delimiter (is not blank).
+    // line it accepts holds a delimiter: not blank, unless the delimiter is whitespace and
+    // fields are empty (fast_line leaves that case to the slow path).
     const bool safe = delim == ',' || delim == ';' || delim == '\t' || delim == '|' || delim == ' ' || delim == ':';
-    const Spec s{delim, ncols, col_a, col_b, safe && ncols >= 2, Table(delim)};
-    const char *end = buf + len;
+    const Spec s{delim, ncols, col_a, col_b, safe && ncols >= 2, delim == ' ' || delim == '\t', Table(delim)};
     std::int64_t nt = n_threads;
     if (nt <= 0) nt = std::min<std::int64_t>(std::max(1u, std::thread::hardware_concurrency()), len / kMinBytesPerThread);
     nt = std::max<std::int64_t>(1, std::min<std::int64_t>({nt, len, 256}));
 
+    // Lines never span a '\n' (quoted fields included, as in the reference), so the buffer is
+    // cut into parts at line starts; many more parts than threads, so that a thread slowed down
+    // by other load on the machine takes fewer of them.
     Part whole;
-    bool serial = nt == 1;
-    if (!serial) {
-        // Parts start at line starts: a line (quoted fields included) never spans a '\n', as in
-        // the reference. Part k stores its rows from index off[k] = lines before it (>= rows
-        // before it); the rows are then moved down over the gaps left by blank lines. Parts are
-        // many more than threads, so that a thread slowed down by other load does not hold up
-        // the rest.
-        const std::int64_t parts = std::min(len, std::max(4 * nt, len / kPartBytes));
-        std::vector<const char *> cut(static_cast<size_t>(parts + 1));
-        std::vector<std::int64_t> off(static_cast<size_t>(parts + 1), 0);
-        std::vector<Part> part(static_cast<size_t>(parts));
-        cut[0] = buf;
-        cut[parts] = end;
-        for (std::int64_t k = 1; k < parts; ++k) {
-            const char *target = std::max(cut[k - 1], buf + len / parts * k);
-            const char *nl = static_cast<const char *>(std::memchr(target, '\n', static_cast<size_t>(end - target)));
-            cut[k] = nl ? nl + 1 : end;
-        }
-        run_tasks(nt, parts - 1, [&](std::int64_t k) { off[k + 1] = count_newlines(cut[k], cut[k + 1]); });
-        for (std::int64_t k = 1; k <= parts; ++k) off[k] += off[k - 1];
-        run_tasks(nt, parts, [&](std::int64_t k) {
-            std::int64_t room = std::max<std::int64_t>(0, cap - off[k]);
-            part[k] = parse_range(cut[k], cut[k + 1], s, out_a + std::min(off[k], cap), out_b + std::min(off[k], cap),
-                                  room);
-        });
-        for (std::int64_t k = 0; k < parts; ++k) {
-            const Part &r = part[k];
-            std::int64_t stored = std::min(r.rows, std::max<std::int64_t>(0, cap - off[k]));
-            if (stored < r.rows && whole.rows + stored < cap) {
-                serial = true;  // cap < lines: rows that fit after compaction were not stored
-                break;
-            }
-            if (whole.rows != off[k] && stored > 0) {
-                std::memmove(out_a + whole.rows, out_a + off[k], static_cast<size_t>(stored) * sizeof(double));
-                std::memmove(out_b + whole.rows, out_b + off[k], static_cast<size_t>(stored) * sizeof(double));
-            }
-            whole.rows += r.rows;
-            if (r.err_line) {
-                whole.err_line = off[k] + r.err_line;
-                whole.err_kind = r.err_kind;
-                break;
-            }
-        }
-    }
-    if (serial) whole = parse_range(buf, end, s, out_a, out_b, cap);
+    if (nt == 1 || !parse_parts(buf, len, s, out_a, out_b, cap, nt, &whole))
+        whole = parse_range(buf, buf + len, s, out_a, out_b, cap);
     status[0] = whole.rows;
     status[1] = whole.err_line;
     status[2] = whole.err_kind;

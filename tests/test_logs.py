@@ -171,11 +171,18 @@ PIECES = ["1", "2.5", "-0.25", "1e5", "1e", "+", "-", ".", "e", "_", "0", "9" * 
           "\x1f", ",", ",", ",", '"', '""', "inf", "nan", "nan(1)", "+-", "\xa0", "\u0661", "x", "1e400", "\n\n"]
 
 
-@given(st.lists(st.sampled_from(PIECES), max_size=80), st.sampled_from([",", "\t", ";"]),
+@given(st.lists(st.sampled_from(PIECES), max_size=80), st.sampled_from([",", "\t", ";", " "]),
        st.integers(1, 3))
 def test_parse_fuzz_matches_reference(kernels, pieces, delim, ncols):
     text = "".join(p.replace(",", delim) for p in pieces)
     _same_as_reference(kernels, text, ncols=ncols, col_a=ncols - 1, col_b=0, delim=delim, threads=(1, 2, 5, 13))
+
+
+def test_parse_whitespace_delimiter_blank_lines(kernels):
+    for delim in ("\t", " "):
+        text = f"1{delim}2\n{delim}\n {delim}\t\r\n{delim}3\n4{delim}\n"
+        status, a, b = _same_as_reference(kernels, text, delim=delim)
+        assert status == [3, 0, 0]
 
 
 def test_parse_split_in_quotes_and_crlf(kernels):
@@ -235,3 +242,12 @@ def test_large_file_threads_and_error_line(use_backend, tmp_path):
     p = _write(tmp_path, "late.csv", "# comment\nlr,loss\n" + "\n".join(lines))
     with pytest.raises(ValueError, match=rf"late.csv:{n - 10 + 3}: malformed row \(expected 2 fields\): '0.5;0.25'"):
         pyclr.load_log(p)
+
+
+def test_capacity_estimate_too_small_is_parsed_again(use_backend, tmp_path, monkeypatch):
+    from pyclr import logs
+
+    monkeypatch.setattr(logs, "_row_capacity", lambda body: 3)
+    p = _write(tmp_path, "r.csv", "lr,loss\n" + "".join(f"{k + 1}e-3,{k}\n" for k in range(50)))
+    log = pyclr.load_log(p)
+    assert log.lrs.tolist() == [float(f"{k + 1}e-3") for k in range(50)] and log.losses.tolist() == list(range(50))
