@@ -245,25 +245,23 @@ def _read_file(path) -> np.ndarray:
 
     Not a memory map: a log rewritten while it is read (Lightning's CSVLogger rewrites
     metrics.csv) would kill the process with SIGBUS; here it only gives a short read. A large
-    file is read in parts on all cores (``os.preadv`` releases the GIL): the copy out of the
-    page cache is a third of the time of a whole load on one core.
+    file is read in parts on all cores (``os.preadv`` releases the GIL).
     """
     with open(path, "rb", buffering=0) as f:
-        fd = f.fileno()
-        size = os.fstat(fd).st_size
+        size = os.fstat(f.fileno()).st_size
         buf = np.empty(size, dtype=np.uint8)
         view = memoryview(buf)
-        parts = min(_cpus(), size >> 23) if hasattr(os, "preadv") else 1  # one per 8 MiB at least
-        bounds = [size * k // max(parts, 1) for k in range(max(parts, 1) + 1)]
-        got = list(bounds[:-1])
+        parts = max(1, min(_cpus(), size >> 23)) if hasattr(os, "preadv") else 1  # >= 8 MiB a part
+        bounds = [size * k // parts for k in range(parts + 1)]
+        done = bounds[:-1]
 
         def read(k: int) -> None:
-            while got[k] < bounds[k + 1]:
-                n = (os.preadv(fd, [view[got[k]:bounds[k + 1]]], got[k]) if parts > 1
-                     else f.readinto(view[got[k]:bounds[k + 1]]))
+            while done[k] < bounds[k + 1]:
+                n = os.preadv(f.fileno(), [view[done[k]:bounds[k + 1]]], done[k]) if parts > 1 else \
+                    f.readinto(view[done[k]:])
                 if not n:
                     break
-                got[k] += n
+                done[k] += n
 
         if parts > 1:
             import threading
@@ -276,9 +274,9 @@ def _read_file(path) -> np.ndarray:
                 t.join()
         else:
             read(0)
-    for k in range(len(got)):  # the file shrank while it was read: keep what precedes the gap
-        if got[k] < bounds[k + 1]:
-            return buf[:got[k]]
+    for k in range(parts):  # the file shrank while it was read: keep what precedes the gap
+        if done[k] < bounds[k + 1]:
+            return buf[:done[k]]
     return buf
 
 

@@ -251,3 +251,14 @@ def test_capacity_estimate_too_small_is_parsed_again(use_backend, tmp_path, monk
     p = _write(tmp_path, "r.csv", "lr,loss\n" + "".join(f"{k + 1}e-3,{k}\n" for k in range(50)))
     log = pyclr.load_log(p)
     assert log.lrs.tolist() == [float(f"{k + 1}e-3") for k in range(50)] and log.losses.tolist() == list(range(50))
+
+
+def test_read_file_in_parts(tmp_path):
+    from pyclr import logs
+
+    data = np.random.default_rng(3).integers(0, 256, (17 << 20) + 12345, dtype=np.uint8)  # > 2 parts of 8 MiB
+    p = tmp_path / "raw.bin"
+    data.tofile(p)
+    assert np.array_equal(logs._read_file(str(p)), data)
+    (tmp_path / "empty.csv").write_bytes(b"")
+    assert logs._read_file(str(tmp_path / "empty.csv")).shape == (0,)
