@@ -1,7 +1,7 @@
-// Delimited-text (CSV/TSV) column parser on raw bytes: no Python, no allocation, no validation.
+// Delimited-text (CSV/TSV) column parser on raw bytes: no Python, no validation, and no
+// allocation of its outputs (threads use small scratch buffers of their own).
 // The readable definition (and test oracle) is parse_columns in pyclr/_reference/finder.py; the
-// result is bit-identical to it: numbers are read with std::from_chars, which rounds correctly
-// like Python's float().
+// result is bit-identical to it: numbers are correctly rounded, like Python's float().
 #pragma once
 #include <cstdint>
 
@@ -13,8 +13,10 @@ namespace csv {
 // status[0] = rows, status[1] = 1-based line of the first malformed line (0 = none), status[2]
 // = its kind (1 wrong field count, 2 unparsable number); parsing stops there.
 //
-// Lines are cut at '\n' only, so the buffer is split at line starts into n_threads parts
-// (n_threads <= 0: one per hardware thread, at most one per 256 KiB) parsed in parallel.
+// Lines are cut at '\n' only (as in the reference, a quoted field does not span lines), so the
+// buffer is cut at line starts into parts of about 2 MiB that n_threads threads take in turn
+// (n_threads <= 0: one per hardware thread, at most one per 256 KiB); the result does not
+// depend on n_threads.
 std::int64_t parse_columns(const char *buf, std::int64_t len, char delim, std::int64_t ncols, std::int64_t col_a,
                            std::int64_t col_b, double *out_a, double *out_b, std::int64_t cap, std::int64_t *status,
                            std::int64_t n_threads = 0);
