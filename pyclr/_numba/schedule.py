@@ -17,6 +17,8 @@ LINEAR, COS, POW = 0, 1, 2
 _BLOCK = 512
 _LANES = 8
 _SHORT = 4 * _LANES  # pieces shorter than this are evaluated directly
+_MAX_TERMS = 16  # binomial-series terms for z**k before falling back to pow
+_TINY = 2.0 ** -56
 _OPTS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
 
@@ -31,6 +33,57 @@ def _scalar(x, a, b, shape, e, u, w, p, q, k):
         f = z
     env = math.exp(e * x) if e != 0.0 else 1.0
     return a + b * env * (u + w * f)
+
+
+@njit(**_OPTS)
+def _pow_block(f, lo, hi, z_first, z_mid, z_last, k, coef):
+    """f[i] = f[i] ** k for lo <= i < hi, f affine in i (clamped at 0); as in csrc/schedule.cpp:
+    a binomial series around the block's middle value, chosen per grid block, else pow.
+    ``coef`` (_MAX_TERMS + 1 values) is scratch."""
+    if k == 1.0:
+        return
+    if k == 2.0:
+        for i in range(lo, hi):
+            f[i] = f[i] * f[i]
+        return
+    if k == 0.5:
+        for i in range(lo, hi):
+            f[i] = math.sqrt(f[i])
+        return
+    if k == math.floor(k) and k <= 16.0:  # small integer powers by repeated multiplication
+        z = f[lo:hi].copy()
+        if k == 0.0:
+            f[lo:hi] = 1.0
+        for _ in range(1, int(k)):
+            for i in range(lo, hi):
+                f[i] *= z[i - lo]
+        return
+    coef[0] = 1.0
+    terms = 0
+    power = 1.0
+    if z_first > 0.0 and z_mid > 0.0 and z_last > 0.0:
+        delta = max(abs(z_first - z_mid), abs(z_last - z_mid)) / z_mid
+        while delta < 0.25 and terms < _MAX_TERMS:
+            coef[terms + 1] = coef[terms] * (k - terms) / (terms + 1)
+            terms += 1
+            power *= delta
+            if abs(coef[terms]) * power < _TINY:
+                break
+        if not abs(coef[terms]) * power < _TINY:
+            terms = 0
+    if terms == 0:
+        for i in range(lo, hi):
+            f[i] = f[i] ** k
+        return
+    inv = 1.0 / z_mid
+    scale = z_mid ** k
+    top = coef[terms]
+    for i in range(lo, hi):
+        x = (f[i] - z_mid) * inv
+        acc = top
+        for j in range(terms - 1, -1, -1):
+            acc = acc * x + coef[j]
+        f[i] = scale * acc
 
 
 @njit(**_OPTS)
@@ -52,6 +105,7 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
     g = np.empty(_BLOCK)
     c = np.empty(_LANES)
     s = np.empty(_LANES)
+    coef = np.empty(_MAX_TERMS + 1)
     cq, sq = math.cos(q), math.sin(q)
     cl, sl = math.cos(_LANES * q), math.sin(_LANES * q)
     eq, el = math.exp(e), math.exp(_LANES * e)
@@ -77,20 +131,10 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
         elif shape == POW:
             for t in range(blo, bhi):
                 f[t - grid] = max(p + q * (float(t) - origin), 0.0)
-            if k == 2.0:
-                for i in range(blo - grid, m):
-                    f[i] = f[i] * f[i]
-            elif k == 0.5:
-                for i in range(blo - grid, m):
-                    f[i] = math.sqrt(f[i])
-            elif k == math.floor(k) and k <= 16.0:  # small integer powers by repeated multiplication
-                z = f[blo - grid:m].copy()
-                for _ in range(1, int(k)):
-                    for i in range(blo - grid, m):
-                        f[i] *= z[i - (blo - grid)]
-            elif k != 1.0:
-                for i in range(blo - grid, m):
-                    f[i] = f[i] ** k
+            z0 = p + q * xg
+            zm = p + q * ((float(grid) + _BLOCK // 2) - origin)
+            z1 = p + q * ((float(grid) + (_BLOCK - 1)) - origin)
+            _pow_block(f, blo - grid, m, z0, zm, z1, k, coef)
         else:
             for t in range(blo, bhi):
                 f[t - grid] = p + q * (float(t) - origin)
