@@ -153,6 +153,29 @@ std::int64_t stop_index(const double *s, std::int64_t n, double threshold, bool 
     return n;
 }
 
+namespace {
+// Median of the finite y among indices j-2 .. j+2 (clipped): the middle value, or the mean of
+// the two middle values when their count is even (pyclr._reference.finder._median5).
+double median5(const double *y, std::int64_t n, std::int64_t j) {
+    double v[5];
+    int k = 0;
+    const std::int64_t a = j - 2 > 0 ? j - 2 : 0, e = j + 3 < n ? j + 3 : n;
+    for (std::int64_t i = a; i < e; ++i) {
+        const double t = y[i];
+        if (t != t) continue;
+        int p = k;
+        while (p > 0 && v[p - 1] > t) {
+            v[p] = v[p - 1];
+            --p;
+        }
+        v[p] = t;
+        ++k;
+    }
+    if (k % 2 == 1) return v[k / 2];
+    return (v[k / 2 - 1] + v[k / 2]) / 2.0;
+}
+}  // namespace
+
 void lowess(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
             double *out, double *slope, double *work) {
     if (n <= 0) return;
@@ -194,10 +217,10 @@ void lowess(const double *x, const double *y, std::int64_t n, double width, std:
             if (s0 > 0.0) {
                 out[i] = my + b * ((x[i] - x0) - mx);
                 slope[i] = b;
-            } else {
+            } else if (it == 0) {
                 out[i] = kNaN;
                 slope[i] = kNaN;
-            }
+            }  // else: a window left without weight keeps the previous pass's value
         }
         if (it == iterations) break;
         std::int64_t m = 0;
@@ -208,6 +231,14 @@ void lowess(const double *x, const double *y, std::int64_t n, double width, std:
         }
         const double med = m ? median_inplace(work + 5 * stride, m) : 0.0;
         if (!(med > 0.0)) break;
+        // below the fit, a point is judged against its 5-point running median as well: only an
+        // isolated dip is rejected, a valley several points wide keeps its weight
+        for (std::int64_t i = 0; i < n; ++i) {
+            if (y[i] == y[i] && y[i] < out[i]) {
+                const double d = std::fabs(y[i] - median5(y, n, i));
+                if (d < r[i]) r[i] = d;
+            }
+        }
         const double scale = 6.0 * med;
         for (std::int64_t i = 0; i < n; ++i) {
             const double u = r[i] / scale;
@@ -233,7 +264,6 @@ double noise_sigma(const double *y, const double *fit, std::int64_t n, double *w
 
 namespace {
 constexpr double kAnchorScales[3] = {1.0, 1.5, 2.0};  // pyclr._reference.finder.ANCHOR_SCALES
-constexpr double kLog10_2 = 0.3010299956639812;
 constexpr double kLog10_4 = 0.6020599913279624;
 constexpr double kFlagOnsetAboveMax = 1.0;
 
@@ -350,7 +380,7 @@ void find_bounds(const double *x, const double *s, const double *slope, std::int
     result[R_UNSTABLE] = static_cast<double>(unstable);
     if (!(anchor == anchor)) anchor = x[imin];
     result[R_ANCHOR] = anchor;
-    double xmax = anchor - kLog10_2;
+    double xmax = anchor;
     if (!(xmax < x[imin])) xmax = x[imin];
     double xbase = xmax - kLog10_4;
     double flags = 0.0;

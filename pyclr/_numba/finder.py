@@ -9,7 +9,7 @@ import math
 import numba as nb
 import numpy as np
 
-from .._reference.finder import ANALYZE_RESULT_SIZE, LOWESS_WORK_ROWS, LOG10_2, LOG10_4, FLAG_ONSET_ABOVE_MAX
+from .._reference.finder import ANALYZE_RESULT_SIZE, LOWESS_WORK_ROWS, LOG10_4, FLAG_ONSET_ABOVE_MAX
 # A numba number parser was not correctly rounded (1 ulp off on some inputs): the numba backend
 # parses CSV with the reference kernel, which is exact (and the C++ kernel is the fast path).
 from .._reference.finder import parse_columns
@@ -206,6 +206,26 @@ def _median_inplace(a):
 
 
 @_jit
+def _median5(y, j):
+    n = y.shape[0]
+    v = np.empty(5)
+    k = 0
+    for i in range(max(0, j - 2), min(n, j + 3)):
+        t = y[i]
+        if t == t:
+            # insertion sort
+            p = k
+            while p > 0 and v[p - 1] > t:
+                v[p] = v[p - 1]
+                p -= 1
+            v[p] = t
+            k += 1
+    if k % 2 == 1:
+        return v[k // 2]
+    return (v[k // 2 - 1] + v[k // 2]) / 2.0
+
+
+@_jit
 def lowess(x, y, width, iterations, out, slope, work):
     n = x.shape[0]
     if n == 0:
@@ -264,9 +284,10 @@ def lowess(x, y, width, iterations, out, slope, work):
                     b = 0.0
                 out[i] = my + b * ((x[i] - x0) - mx)
                 slope[i] = b
-            else:
+            elif it == 0:
                 out[i] = np.nan
                 slope[i] = np.nan
+            # else: a window left without weight keeps the previous pass's value
         if it == iterations:
             break
         m = 0
@@ -280,6 +301,11 @@ def lowess(x, y, width, iterations, out, slope, work):
         med = _median_inplace(tmp[:m]) if m > 0 else 0.0
         if not (med > 0.0):
             break
+        for i in range(n):
+            if y[i] == y[i] and y[i] < out[i]:
+                d = abs(y[i] - _median5(y, i))
+                if d < r[i]:
+                    r[i] = d
         scale = 6.0 * med
         for i in range(n):
             u = r[i] / scale
@@ -449,7 +475,7 @@ def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, anchor, resul
     if not (anchor == anchor):
         anchor = x[imin]
     result[14] = anchor
-    xmax = anchor - LOG10_2
+    xmax = anchor
     if not (xmax < x[imin]):
         xmax = x[imin]
     xbase = xmax - LOG10_4

@@ -51,9 +51,7 @@ R_BASE, R_MAX, R_MIN, R_DIVERGE, R_SIGMA, R_DROP, R_PLATEAU, R_UNSTABLE, R_START
     R_XBASE, R_XMAX, R_ANCHOR, R_ONSET = range(16)
 #: Smoothing scales (multiples of ``width``) averaged by :func:`valley_anchor`.
 ANCHOR_SCALES = (1.0, 1.5, 2.0)
-#: log10(2) and log10(4): max_lr = anchor / 2, base_lr = max_lr / 4 (written out so that every
-#: backend uses the same double).
-LOG10_2 = 0.3010299956639812
+#: log10(4): base_lr = max_lr / 4 (written out so that every backend uses the same double).
 LOG10_4 = 0.6020599913279624
 #: R_FLAGS bit: the descent starts above max_lr / 4, so base_lr = max_lr / 4 was kept below it.
 FLAG_ONSET_ABOVE_MAX = 1.0
@@ -233,12 +231,17 @@ def lowess(x, y, width, iterations, out, slope, work):
     For every ``i`` a straight line is fitted by weighted least squares to the points with
     ``|x_j - x_i| <= width / 2`` and evaluated at ``x_i`` (``out``) with its slope
     (``slope``, ``dy/dx``). Weights start at 1 (0 for NaN); each of ``iterations`` robustness
-    passes then sets Tukey bisquare weights ``w_j = (1 - (r_j / 6m)^2)^2`` from the residuals
-    ``r`` and their median absolute value ``m`` (Cleveland 1979, LOWESS), so a single spike
-    gets weight 0 and does not move the curve. The window is symmetric in ``x`` (no lag,
-    unlike a causal EMA) and its width is in decades when ``x = log10(lr)``.
-    Window sums come from prefix sums (O(n)); ``work`` has ``LOWESS_WORK_ROWS * (n + 1)``
-    values. Points whose window has no weight get NaN.
+    passes then sets Tukey bisquare weights ``w_j = (1 - (r_j / 6m)^2)^2`` (Cleveland 1979,
+    LOWESS), ``m`` being the median of ``|y_j - fit_j|``. A point above the fit is judged by
+    ``r_j = |y_j - fit_j|`` (Cleveland's rule: a spike or a burst of instability gets weight 0);
+    a point *below* the fit by ``r_j = min(|y_j - fit_j|, |y_j - med_j|)``, ``med_j`` being the
+    median of the finite ``y`` among indices ``j-2 .. j+2`` (:func:`_median5`). So a downward
+    spike of one or two points is still rejected, but a valley several points wide, which a
+    straight line over the window cannot follow, keeps its weight instead of being cut off.
+    A window that a robustness pass leaves without weight keeps the previous pass's value.
+    The window is symmetric in ``x`` (no lag, unlike a causal EMA) and its width is in decades
+    when ``x = log10(lr)``. Window sums come from prefix sums (O(n)); ``work`` has
+    ``LOWESS_WORK_ROWS * (n + 1)`` values. Points whose window holds no finite loss get NaN.
     """
     n = x.shape[0]
     if n == 0:
@@ -263,7 +266,16 @@ def lowess(x, y, width, iterations, out, slope, work):
         s2 = W[2, hi] - W[2, lo]
         sy = W[3, hi] - W[3, lo]
         sxy = W[4, hi] - W[4, lo]
-        _solve(xc, s0, s1, s2, sy, sxy, out, slope)
+        if it == 0:
+            _solve(xc, s0, s1, s2, sy, sxy, out, slope)
+        else:
+            # a window left without weight keeps the previous pass's value
+            f = np.empty(n)
+            b = np.empty(n)
+            _solve(xc, s0, s1, s2, sy, sxy, f, b)
+            keep = ~(s0 > 0.0)
+            out[:] = np.where(keep, out, f)
+            slope[:] = np.where(keep, slope, b)
         if it == iterations:
             break
         r[:] = np.where(finite, np.abs(y - out), np.nan)
@@ -271,8 +283,25 @@ def lowess(x, y, width, iterations, out, slope, work):
         m = float(np.median(vals)) if vals.size else 0.0
         if not m > 0.0:
             break
+        below = np.flatnonzero(finite & (y < out))
+        for j in below:
+            d = abs(y[j] - _median5(y, j))
+            if d < r[j]:
+                r[j] = d
         u = r / (6.0 * m)
         w[:] = np.where(finite & (u < 1.0), (1.0 - u * u) ** 2, 0.0)
+
+
+def _median5(y, j):
+    """Median of the finite ``y`` among indices ``j-2 .. j+2`` (clipped to the array; ``y_j``
+    is finite): the middle value, or the mean of the two middle values when their count is even."""
+    n = y.shape[0]
+    v = y[max(0, j - 2) : min(n, j + 3)]
+    v = np.sort(v[v == v])
+    k = v.shape[0]
+    if k % 2 == 1:
+        return float(v[k // 2])
+    return float((v[k // 2 - 1] + v[k // 2]) / 2.0)
 
 
 def _solve(xc, s0, s1, s2, sy, sxy, out, slope):
@@ -361,9 +390,9 @@ def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, anchor, resul
       began), else ``n``.
     * onset = first index after which ``s`` stays below ``start - max(base_frac * drop, sigma)``
       up to ``imin``: where sustained descent starts (one raw noise unit at least).
-    * ``max`` (log-LR, slot ``R_XMAX``) = ``min(anchor - log10 2, x[imin])``: half the LR of the
-      valley anchor (:func:`valley_anchor`; ``x[imin]`` when ``anchor`` is NaN), never above
-      the smoothed minimum.
+    * ``max`` (log-LR, slot ``R_XMAX``) = ``min(anchor, x[imin])``: the LR of the valley anchor
+      (:func:`valley_anchor`, which sits before the instability; ``x[imin]`` when ``anchor`` is
+      NaN), never above the smoothed minimum.
     * ``base`` (``R_XBASE``) = ``max(max - log10 4, x[onset])``: a quarter of ``max_lr``
       (Smith 2017), but not on the flat stretch before the descent. If the onset is at or
       above ``max`` the quarter is kept and ``R_FLAGS`` gets :data:`FLAG_ONSET_ABOVE_MAX`.
@@ -423,7 +452,7 @@ def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, anchor, resul
     if not (anchor == anchor):
         anchor = x[imin]
     result[R_ANCHOR] = anchor
-    xmax = anchor - LOG10_2
+    xmax = anchor
     if not (xmax < x[imin]):
         xmax = x[imin]
     xbase = xmax - LOG10_4
