@@ -380,3 +380,21 @@ def test_optimizer_without_lr_named():
     model, _ = _setup()
     with pytest.raises(ValueError, match="no 'lr'"):
         range_test(model, NoLR(model.parameters()), F.cross_entropy, _loader(), progress=False)
+
+
+@pytest.mark.parametrize("end_lr", [0.5, 1e4])  # runs to num_iter / diverges
+def test_plain_fast_path_equals_general_loop(end_lr):
+    """The common setup runs a lean loop; forcing the general loop (a progress bar) gives the
+    identical points, smoothed curve and stop reason."""
+    results = []
+    for progress in (False, True):
+        model, opt = _setup(seed=3)
+        torch.manual_seed(7)
+        results.append(range_test(model, opt, F.cross_entropy, _loader(seed=1), start_lr=1e-4, end_lr=end_lr,
+                                  num_iter=40, progress=progress))
+    fast, general = results
+    assert fast.stop_reason == general.stop_reason
+    for name in ("lrs", "losses", "smoothed", "steps"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(general, name))
+    if end_lr > 1:
+        assert fast.stop_reason in ("diverged", "non-finite loss") and len(fast) < 40

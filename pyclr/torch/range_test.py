@@ -431,11 +431,18 @@ def range_test(
                 bar = tqdm(total=num_iter, desc="range test", leave=False, file=sys.stderr)
             except ImportError:  # pragma: no cover - tqdm ships with the torch extra
                 bar = None
-        result = _run(
-            model, optimizer, criterion, train_loader, val_loader, grid_list, ratios, accumulation_steps,
-            amp_on, amp_dtype, dev_type, scaler, diverge_th, smooth_beta, batch_fn, device, max_skipped,
-            distributed, world, process_group, stepped, bar,
-        )
+        rule = _StopRule(smooth_beta, diverge_th)
+        plain = (accumulation_steps == 1 and scaler is None and not amp_on and not distributed
+                 and not _is_ddp(model) and val_loader is None and bar is None and len(groups) == 1
+                 and not isinstance(groups[0]["lr"], torch.Tensor) and (device is None or device.type == "cpu"))
+        if plain:
+            result = _run_plain(model, optimizer, criterion, train_loader, grid_list, rule, batch_fn, device)
+        else:
+            result = _run(
+                model, optimizer, criterion, train_loader, val_loader, grid_list, ratios, accumulation_steps,
+                amp_on, amp_dtype, dev_type, scaler, rule, batch_fn, device, max_skipped,
+                distributed, world, process_group, stepped, bar,
+            )
         result.start_lr, result.end_lr, result.num_iter, result.step_mode = start_lr, end_lr, num_iter, step_mode
         result.group_ratios = ratios
     except BaseException:
@@ -458,27 +465,114 @@ def range_test(
     return result
 
 
+class _StopRule:
+    """The online stop rule: the bias-corrected causal EMA of the logged losses,
+    ``s_k = a_k / (1 - beta**(k+1))``, stops the test above ``threshold`` times its best
+    value so far, and a non-finite loss stops it at once."""
+
+    __slots__ = ("beta", "threshold", "avg", "best", "smoothed")
+
+    def __init__(self, beta: float, threshold: float):
+        self.beta, self.threshold = beta, threshold
+        self.avg, self.best, self.smoothed = 0.0, math.inf, []
+
+    def add(self, value: float) -> str | None:
+        """Log one loss; the stop reason, or None to go on."""
+        smoothed = self.smoothed
+        if math.isfinite(value):
+            self.avg = self.beta * self.avg + (1.0 - self.beta) * value
+            s = self.avg / (1.0 - self.beta ** (len(smoothed) + 1))
+        else:
+            smoothed.append(value)
+            return "non-finite loss"
+        smoothed.append(s)
+        if s > self.threshold * self.best:
+            return "diverged"
+        if s < self.best:
+            self.best = s
+        return None
+
+
+def _checked_forward(model, criterion, inputs, targets, device):
+    """The first forward of a test: a device mismatch or a non-scalar loss gets a clear error
+    (before any backward, so nothing has changed yet)."""
+    try:
+        loss = criterion(model(inputs), targets)
+    except RuntimeError as exc:
+        if "device" in str(exc):
+            raise ValueError(
+                f"range_test: mismatched devices between the model (on {device}) and the batch or "
+                f"criterion: {exc}. Pass device=... or a batch_fn that places the batch"
+            ) from exc
+        raise
+    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
+        raise ValueError(
+            f"range_test: the criterion must return a scalar loss, but returned {shape}; "
+            "use reduction='mean' (or 'sum') or reduce it in the criterion"
+        )
+    return loss
+
+
+def _result(grid, losses, rule, stop_reason, skipped=0, train_losses=None) -> RangeTestResult:
+    # a point is spent only by a step that happened, so logged point k always has lr grid[k]
+    k = len(losses)
+    return RangeTestResult(
+        lrs=np.asarray(grid[:k], dtype=np.float64),
+        losses=np.asarray(losses, dtype=np.float64),
+        smoothed=np.asarray(rule.smoothed, dtype=np.float64),
+        steps=np.arange(k, dtype=np.int64),
+        train_losses=None if train_losses is None else np.asarray(train_losses, dtype=np.float64),
+        stop_reason=stop_reason,
+        skipped_steps=skipped,
+    )
+
+
+def _run_plain(model, optimizer, criterion, train_loader, grid, rule, batch_fn, device) -> RangeTestResult:
+    """``_run`` for the commonest setup (one group with a float LR, no AMP, no accumulation, no
+    DDP, no validation loader, no progress bar, batches used where they are): the same steps
+    and results, with as little interpreter work per step as a hand-written loop."""
+    batches = _cycle(train_loader, "train_loader")
+    group = optimizer.param_groups[0]
+    zero_grad, step, add = optimizer.zero_grad, optimizer.step, rule.add
+    losses = []
+    model.train()
+    for lr in grid:
+        group["lr"] = lr
+        zero_grad(set_to_none=True)
+        inputs, targets = batch_fn(next(batches))
+        if losses:
+            loss = criterion(model(inputs), targets)
+        else:
+            loss = _checked_forward(model, criterion, inputs, targets, device)
+        loss.backward()
+        step()
+        value = loss.detach().item()  # the one host sync per step: the stop rule needs the value
+        losses.append(value)
+        reason = add(value)
+        if reason is not None:
+            return _result(grid, losses, rule, reason)
+    return _result(grid, losses, rule, "num_iter")
+
+
 def _run(model, optimizer, criterion, train_loader, val_loader, grid, ratios, accum, amp_on, amp_dtype,
-         dev_type, scaler, diverge_th, beta, batch_fn, device, max_skipped, distributed, world, pgroup,
+         dev_type, scaler, rule, batch_fn, device, max_skipped, distributed, world, pgroup,
          stepped, bar) -> RangeTestResult:
     dist = torch.distributed
     batches = _cycle(train_loader, "train_loader")
     ddp = _is_ddp(model)
     null = contextlib.nullcontext()  # reusable: one object instead of two per micro-batch
     autocast = (lambda: torch.autocast(dev_type, dtype=amp_dtype)) if amp_on else (lambda: null)
-    bare = not amp_on  # the forward needs no autocast context
-    losses, smoothed, train_losses = [], [], []
-    avg = 0.0
-    best = math.inf
+    losses, train_losses = [], []
     skipped = consecutive = 0
     stop_reason = "num_iter"
     groups = optimizer.param_groups
-    k = 0  # LR points used so far: a point is spent only by a step that happened, so point k has lr grid[k]
+    k = 0
     n_points = len(grid)
     model.train()
     first = True
     # CPU batches for a CPU model need no move (a batch on another device then fails the
-    # first forward with the clear mismatched-devices error below)
+    # first forward with the clear mismatched-devices error)
     move = device if device is not None and device.type != "cpu" else None
     simple_lr = len(groups) == 1 and not isinstance(groups[0]["lr"], torch.Tensor)
     widen = False  # half-precision losses are summed in float32
@@ -496,28 +590,13 @@ def _run(model, optimizer, criterion, train_loader, val_loader, grid, ratios, ac
                 inputs, targets = _to_device(inputs, move), _to_device(targets, move)
             sync = null if (not ddp or micro == accum - 1) else model.no_sync()
             with sync:
-                try:
-                    if bare:
-                        loss = criterion(model(inputs), targets)
+                with autocast():
+                    if first:
+                        loss = _checked_forward(model, criterion, inputs, targets, device)
+                        widen = loss.dtype in (torch.float16, torch.bfloat16)
+                        first = False
                     else:
-                        with autocast():
-                            loss = criterion(model(inputs), targets)
-                except RuntimeError as exc:
-                    if first and "device" in str(exc):
-                        raise ValueError(
-                            f"range_test: mismatched devices between the model (on {device}) and the batch or "
-                            f"criterion: {exc}. Pass device=... or a batch_fn that places the batch"
-                        ) from exc
-                    raise
-                if first:  # checked once: before the first backward, nothing has changed yet
-                    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-                        shape = tuple(loss.shape) if isinstance(loss, torch.Tensor) else type(loss).__name__
-                        raise ValueError(
-                            f"range_test: the criterion must return a scalar loss, but returned {shape}; "
-                            "use reduction='mean' (or 'sum') or reduce it in the criterion"
-                        )
-                    widen = loss.dtype in (torch.float16, torch.bfloat16)
-                    first = False
+                        loss = criterion(model(inputs), targets)
                 scaled = loss / accum if accum > 1 else loss
                 (scaled if scaler is None else scaler.scale(scaled)).backward()
             value = loss.detach()
@@ -551,33 +630,15 @@ def _run(model, optimizer, criterion, train_loader, val_loader, grid, ratios, ac
             train_losses.append(train_loss)
         losses.append(loss_value)
         k += 1
-        if math.isfinite(loss_value):
-            avg = beta * avg + (1.0 - beta) * loss_value
-            s = avg / (1.0 - beta ** k)
-        else:
-            s = loss_value
-        smoothed.append(s)
+        reason = rule.add(loss_value)
         if bar is not None:
             bar.update(1)
             if k % 5 == 1 or k == n_points:
-                bar.set_postfix(lr=f"{lr:.3g}", loss=f"{s:.4g}", refresh=False)
-        if not math.isfinite(loss_value):
-            stop_reason = "non-finite loss"
+                bar.set_postfix(lr=f"{lr:.3g}", loss=f"{rule.smoothed[-1]:.4g}", refresh=False)
+        if reason is not None:
+            stop_reason = reason
             break
-        if s > diverge_th * best:
-            stop_reason = "diverged"
-            break
-        if s < best:
-            best = s
-    return RangeTestResult(
-        lrs=np.asarray(grid[:k], dtype=np.float64),
-        losses=np.asarray(losses, dtype=np.float64),
-        smoothed=np.asarray(smoothed, dtype=np.float64),
-        steps=np.arange(k, dtype=np.int64),
-        train_losses=np.asarray(train_losses, dtype=np.float64) if val_loader is not None else None,
-        stop_reason=stop_reason,
-        skipped_steps=skipped,
-    )
+    return _result(grid, losses, rule, stop_reason, skipped, train_losses if val_loader is not None else None)
 
 
 def _validate(model, criterion, loader, batch_fn, device, autocast, distributed, pgroup) -> float:
