@@ -2,9 +2,7 @@
 #include "finder.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 namespace pyclr {
@@ -174,53 +172,71 @@ double median5(const double *y, std::int64_t n, std::int64_t j) {
     if (k % 2 == 1) return v[k / 2];
     return (v[k / 2 - 1] + v[k / 2]) / 2.0;
 }
+
+// Prefix sums for weighted least-squares lines over windows: P[0..4][i + 1] hold the sums over
+// j <= i of w, w*xc, w*xc^2, w*yy and w*xc*yy, with xc = x - x0 and yy = min(y, clip) (0 where
+// y is NaN). w == nullptr stands for weight 1 where y is finite and 0 where it is NaN.
+void prefix_sums(const double *x, const double *y, const double *w, std::int64_t n, double x0, double clip,
+                 double *const P[5]) {
+    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0;
+    P[0][0] = P[1][0] = P[2][0] = P[3][0] = P[4][0] = 0.0;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double xc = x[i] - x0;
+        const bool fin = y[i] == y[i];
+        const double wi = w ? w[i] : (fin ? 1.0 : 0.0);
+        const double yy = fin ? (y[i] < clip ? y[i] : clip) : 0.0;
+        const double wx = wi * xc;
+        a0 += wi;
+        a1 += wx;
+        a2 += wx * xc;
+        a3 += wi * yy;
+        a4 += wx * yy;
+        P[0][i + 1] = a0;
+        P[1][i + 1] = a1;
+        P[2][i + 1] = a2;
+        P[3][i + 1] = a3;
+        P[4][i + 1] = a4;
+    }
+}
+
+// The weighted least-squares line through the points lo <= j < hi, at xc: its value and slope
+// (slope 0 where the window has numerically one abscissa); false where the points carry no weight.
+inline bool window_line(const double *const P[5], std::int64_t lo, std::int64_t hi, double xc, double &fit,
+                        double &slope) {
+    const double s0 = P[0][hi] - P[0][lo];
+    if (!(s0 > 0.0)) return false;
+    const double s1 = P[1][hi] - P[1][lo], s2 = P[2][hi] - P[2][lo];
+    const double sy = P[3][hi] - P[3][lo], sxy = P[4][hi] - P[4][lo];
+    const double mx = s1 / s0, my = sy / s0;
+    const double var = s2 - s1 * mx, cov = sxy - s1 * my;
+    double b = cov / var;
+    if (!(var > 1e-12 * s2)) b = 0.0;
+    fit = my + b * (xc - mx);
+    slope = b;
+    return true;
+}
 }  // namespace
 
 void lowess(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
             double *out, double *slope, double *work) {
     if (n <= 0) return;
     const std::int64_t stride = n + 1;
-    double *P0 = work, *P1 = work + stride, *P2 = work + 2 * stride, *P3 = work + 3 * stride,
-           *P4 = work + 4 * stride, *w = work + 6 * stride, *r = work + 7 * stride;
+    double *const P[5] = {work, work + stride, work + 2 * stride, work + 3 * stride, work + 4 * stride};
+    double *w = work + 6 * stride, *r = work + 7 * stride;
     const double x0 = x[0] + 0.5 * (x[n - 1] - x[0]);
     const double half = 0.5 * width;
     for (std::int64_t i = 0; i < n; ++i) w[i] = (y[i] == y[i]) ? 1.0 : 0.0;
     for (std::int64_t it = 0; it <= iterations; ++it) {
-        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0;
-        P0[0] = P1[0] = P2[0] = P3[0] = P4[0] = 0.0;
-        for (std::int64_t i = 0; i < n; ++i) {
-            const double xc = x[i] - x0;
-            const double yy = (y[i] == y[i]) ? y[i] : 0.0;
-            const double wx = w[i] * xc;
-            a0 += w[i];
-            a1 += wx;
-            a2 += wx * xc;
-            a3 += w[i] * yy;
-            a4 += wx * yy;
-            P0[i + 1] = a0;
-            P1[i + 1] = a1;
-            P2[i + 1] = a2;
-            P3[i + 1] = a3;
-            P4[i + 1] = a4;
-        }
+        prefix_sums(x, y, w, n, x0, std::numeric_limits<double>::infinity(), P);
         std::int64_t lo = 0, hi = 0;
         for (std::int64_t i = 0; i < n; ++i) {
             const double left = x[i] - half, right = x[i] + half;
             while (x[lo] < left) ++lo;
             while (hi < n && x[hi] <= right) ++hi;
-            const double s0 = P0[hi] - P0[lo], s1 = P1[hi] - P1[lo], s2 = P2[hi] - P2[lo];
-            const double sy = P3[hi] - P3[lo], sxy = P4[hi] - P4[lo];
-            const double mx = s1 / s0, my = sy / s0;
-            const double var = s2 - s1 * mx, cov = sxy - s1 * my;
-            double b = cov / var;
-            if (!(var > 1e-12 * s2)) b = 0.0;
-            if (s0 > 0.0) {
-                out[i] = my + b * ((x[i] - x0) - mx);
-                slope[i] = b;
-            } else if (it == 0) {
+            if (!window_line(P, lo, hi, x[i] - x0, out[i], slope[i]) && it == 0) {
                 out[i] = kNaN;
                 slope[i] = kNaN;
-            }  // else: a window left without weight keeps the previous pass's value
+            }  // a window left without weight by a robustness pass keeps the previous pass's value
         }
         if (it == iterations) break;
         std::int64_t m = 0;
@@ -277,27 +293,9 @@ std::int64_t last_at_or_below(const double *x, std::int64_t n, double v) {
 double valley_anchor(const double *x, const double *y, std::int64_t n, double level, double width, double *work) {
     if (n <= 0) return kNaN;
     const std::int64_t stride = n + 1;
-    double *P0 = work, *P1 = work + stride, *P2 = work + 2 * stride, *P3 = work + 3 * stride, *P4 = work + 4 * stride;
+    double *const P[5] = {work, work + stride, work + 2 * stride, work + 3 * stride, work + 4 * stride};
     const double x0 = x[0] + 0.5 * (x[n - 1] - x[0]);
-    double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0, a4 = 0.0;
-    P0[0] = P1[0] = P2[0] = P3[0] = P4[0] = 0.0;
-    for (std::int64_t i = 0; i < n; ++i) {
-        const double xc = x[i] - x0;
-        const bool fin = y[i] == y[i];
-        const double w = fin ? 1.0 : 0.0;
-        const double yy = fin ? (y[i] < level ? y[i] : level) : 0.0;
-        const double wx = w * xc;
-        a0 += w;
-        a1 += wx;
-        a2 += wx * xc;
-        a3 += w * yy;
-        a4 += wx * yy;
-        P0[i + 1] = a0;
-        P1[i + 1] = a1;
-        P2[i + 1] = a2;
-        P3[i + 1] = a3;
-        P4[i + 1] = a4;
-    }
+    prefix_sums(x, y, nullptr, n, x0, level, P);
     double total = 0.0;
     int count = 0;
     for (double k : kAnchorScales) {
@@ -308,15 +306,8 @@ double valley_anchor(const double *x, const double *y, std::int64_t n, double le
             const double left = x[i] - half, right = x[i] + half;
             while (x[lo] < left) ++lo;
             while (hi < n && x[hi] <= right) ++hi;
-            const double s0 = P0[hi] - P0[lo];
-            if (!(s0 > 0.0)) continue;
-            const double s1 = P1[hi] - P1[lo], s2 = P2[hi] - P2[lo];
-            const double sy = P3[hi] - P3[lo], sxy = P4[hi] - P4[lo];
-            const double mx = s1 / s0, my = sy / s0;
-            const double var = s2 - s1 * mx, cov = sxy - s1 * my;
-            double b = cov / var;
-            if (!(var > 1e-12 * s2)) b = 0.0;
-            const double v = my + b * ((x[i] - x0) - mx);
+            double v, b;
+            if (!window_line(P, lo, hi, x[i] - x0, v, b)) continue;
             if (v == v && (best < 0 || v < bestv)) {
                 best = i;
                 bestv = v;

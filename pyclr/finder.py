@@ -97,6 +97,13 @@ def _smooth_tlf(K, y, smoothed):
     return s
 
 
+def _debiased_ema(K, y: np.ndarray, step_offset: int) -> np.ndarray:
+    """The anchors' smoothing: bias-corrected EMA with beta 0.98 (Lightning counts steps from 1)."""
+    s = np.empty_like(y)
+    K.ema_debiased(y, 0.98, step_offset, s)
+    return s
+
+
 def suggest(lrs: Any, losses: Any, method: str = "steepest", *, smoothed: bool = False, num_it: Optional[int] = None) -> float:
     r"""One learning rate by a named library's rule, reproduced exactly.
 
@@ -193,11 +200,7 @@ def suggest(lrs: Any, losses: Any, method: str = "steepest", *, smoothed: bool =
                 "first 2 points (ignite raises here)")
         return float(x[i])
     if method in ("lightning", "lightning_2.6"):
-        if smoothed:
-            s = y
-        else:
-            s = np.empty_like(y)
-            K.ema_debiased(y, 0.98, 1, s)
+        s = y if smoothed else _debiased_ema(K, y, step_offset=1)
         m = int(K.stop_index(s, 4.0, True))
         ls = s[:m][10:-1]
         lx = x[:m][10:-1]
@@ -217,11 +220,7 @@ def suggest(lrs: Any, losses: Any, method: str = "steepest", *, smoothed: bool =
         K.gradient_x(lxf, lsf, g)
         return float(lxf[int(K.argmin_nanfirst(g))])
     # fastai 2.8
-    if smoothed:
-        s = y
-    else:
-        s = np.empty_like(y)
-        K.ema_debiased(y, 0.98, 0, s)
+    s = y if smoothed else _debiased_ema(K, y, step_offset=0)
     m = int(K.stop_index(s, 4.0, False))
     fl = x[:m][num_it // 10 : -5]
     fs = s[:m][num_it // 10 : -5]

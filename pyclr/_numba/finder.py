@@ -14,29 +14,8 @@ from .._reference.finder import ANALYZE_RESULT_SIZE, LOWESS_WORK_ROWS, LOG10_4, 
 # parses CSV with the reference kernel, which is exact (and the C++ kernel is the fast path).
 from .._reference.finder import parse_columns
 
-__all__ = [
-    "ema",
-    "ema_debiased",
-    "gradient_index",
-    "gradient_x",
-    "argmin_nanfirst",
-    "valley_index",
-    "slide_index",
-    "steep_index",
-    "ignite_index",
-    "stop_index",
-    "lowess",
-    "noise_sigma",
-    "valley_anchor",
-    "find_bounds",
-    "analyze_run",
-    "analyze_runs",
-    "bin_log",
-    "scan_log",
-    "parse_columns",
-    "ANALYZE_RESULT_SIZE",
-    "LOWESS_WORK_ROWS",
-]
+# one kernel contract: the same names as the reference (and pyclr._core)
+from .._reference.finder import __all__  # noqa: E402,F401
 
 # error_model="numpy": float division by zero gives inf/NaN as in C++, never an exception.
 _jit = nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -226,6 +205,57 @@ def _median5(y, j):
 
 
 @_jit
+def _prefix_sums(x, y, w, x0, clip, P):
+    """Prefix sums for weighted least-squares lines (csrc/finder.cpp ``prefix_sums``): row r of
+    ``P`` (5 x (n+1)) holds the running sums of w, w*xc, w*xc^2, w*yy, w*xc*yy, xc = x - x0,
+    yy = min(y, clip) (0 where y is NaN). An empty ``w`` means 1 where y is finite, else 0."""
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    a4 = 0.0
+    for row in range(5):
+        P[row, 0] = 0.0
+    use_w = w.shape[0] > 0
+    for i in range(x.shape[0]):
+        xc = x[i] - x0
+        fin = y[i] == y[i]
+        wi = w[i] if use_w else (1.0 if fin else 0.0)
+        yy = (y[i] if y[i] < clip else clip) if fin else 0.0
+        wx = wi * xc
+        a0 += wi
+        a1 += wx
+        a2 += wx * xc
+        a3 += wi * yy
+        a4 += wx * yy
+        P[0, i + 1] = a0
+        P[1, i + 1] = a1
+        P[2, i + 1] = a2
+        P[3, i + 1] = a3
+        P[4, i + 1] = a4
+
+
+@_jit
+def _window_line(P, lo, hi, xc):
+    """(has weight, value, slope) of the weighted least-squares line through points lo..hi-1 at xc."""
+    s0 = P[0, hi] - P[0, lo]
+    if not (s0 > 0.0):
+        return False, 0.0, 0.0
+    s1 = P[1, hi] - P[1, lo]
+    s2 = P[2, hi] - P[2, lo]
+    sy = P[3, hi] - P[3, lo]
+    sxy = P[4, hi] - P[4, lo]
+    mx = s1 / s0
+    my = sy / s0
+    var = s2 - s1 * mx
+    cov = sxy - s1 * my
+    b = cov / var
+    if not (var > 1e-12 * s2):
+        b = 0.0
+    return True, my + b * (xc - mx), b
+
+
+@_jit
 def lowess(x, y, width, iterations, out, slope, work):
     n = x.shape[0]
     if n == 0:
@@ -239,27 +269,7 @@ def lowess(x, y, width, iterations, out, slope, work):
     for i in range(n):
         w[i] = 1.0 if y[i] == y[i] else 0.0
     for it in range(iterations + 1):
-        a0 = 0.0
-        a1 = 0.0
-        a2 = 0.0
-        a3 = 0.0
-        a4 = 0.0
-        for row in range(5):
-            W[row, 0] = 0.0
-        for i in range(n):
-            xc = x[i] - x0
-            yy = y[i] if y[i] == y[i] else 0.0
-            wx = w[i] * xc
-            a0 += w[i]
-            a1 += wx
-            a2 += wx * xc
-            a3 += w[i] * yy
-            a4 += wx * yy
-            W[0, i + 1] = a0
-            W[1, i + 1] = a1
-            W[2, i + 1] = a2
-            W[3, i + 1] = a3
-            W[4, i + 1] = a4
+        _prefix_sums(x, y, w, x0, np.inf, W)
         lo = 0
         hi = 0
         for i in range(n):
@@ -269,20 +279,9 @@ def lowess(x, y, width, iterations, out, slope, work):
                 lo += 1
             while hi < n and x[hi] <= right:
                 hi += 1
-            s0 = W[0, hi] - W[0, lo]
-            s1 = W[1, hi] - W[1, lo]
-            s2 = W[2, hi] - W[2, lo]
-            sy = W[3, hi] - W[3, lo]
-            sxy = W[4, hi] - W[4, lo]
-            if s0 > 0.0:
-                mx = s1 / s0
-                my = sy / s0
-                var = s2 - s1 * mx
-                cov = sxy - s1 * my
-                b = cov / var
-                if not (var > 1e-12 * s2):
-                    b = 0.0
-                out[i] = my + b * ((x[i] - x0) - mx)
+            ok, fit, b = _window_line(W, lo, hi, x[i] - x0)
+            if ok:
+                out[i] = fit
                 slope[i] = b
             elif it == 0:
                 out[i] = np.nan
@@ -338,38 +337,9 @@ def valley_anchor(x, y, level, width, work):
     if n == 0:
         return np.nan
     stride = n + 1
-    P0 = work[0:stride]
-    P1 = work[stride : 2 * stride]
-    P2 = work[2 * stride : 3 * stride]
-    P3 = work[3 * stride : 4 * stride]
-    P4 = work[4 * stride : 5 * stride]
+    P = work[: 5 * stride].reshape((5, stride))
     x0 = x[0] + 0.5 * (x[n - 1] - x[0])
-    a0 = 0.0
-    a1 = 0.0
-    a2 = 0.0
-    a3 = 0.0
-    a4 = 0.0
-    P0[0] = 0.0
-    P1[0] = 0.0
-    P2[0] = 0.0
-    P3[0] = 0.0
-    P4[0] = 0.0
-    for i in range(n):
-        xc = x[i] - x0
-        fin = y[i] == y[i]
-        w = 1.0 if fin else 0.0
-        yy = (y[i] if y[i] < level else level) if fin else 0.0
-        wx = w * xc
-        a0 += w
-        a1 += wx
-        a2 += wx * xc
-        a3 += w * yy
-        a4 += wx * yy
-        P0[i + 1] = a0
-        P1[i + 1] = a1
-        P2[i + 1] = a2
-        P3[i + 1] = a3
-        P4[i + 1] = a4
+    _prefix_sums(x, y, np.empty(0), x0, level, P)
     total = 0.0
     count = 0
     for k in _SCALES:
@@ -385,22 +355,8 @@ def valley_anchor(x, y, level, width, work):
                 lo += 1
             while hi < n and x[hi] <= right:
                 hi += 1
-            s0 = P0[hi] - P0[lo]
-            if not (s0 > 0.0):
-                continue
-            s1 = P1[hi] - P1[lo]
-            s2 = P2[hi] - P2[lo]
-            sy = P3[hi] - P3[lo]
-            sxy = P4[hi] - P4[lo]
-            mx = s1 / s0
-            my = sy / s0
-            var = s2 - s1 * mx
-            cov = sxy - s1 * my
-            b = cov / var
-            if not (var > 1e-12 * s2):
-                b = 0.0
-            v = my + b * ((x[i] - x0) - mx)
-            if v == v and (best < 0 or v < bestv):
+            ok, v, _ = _window_line(P, lo, hi, x[i] - x0)
+            if ok and v == v and (best < 0 or v < bestv):
                 best = i
                 bestv = v
         if best >= 0:

@@ -221,8 +221,18 @@ def stop_index(s, threshold, best_from_previous):
     return n
 
 
-def _window_sums(P, lo, hi):
-    return P[hi] - P[lo]
+def _prefix_sums(W, xc, w, yy):
+    """Rows 0..4 of ``W`` ((n+1) wide): running sums of w, w*xc, w*xc^2, w*yy and w*xc*yy, from 0."""
+    wx = w * xc
+    for row, v in enumerate((w, wx, wx * xc, w * yy, wx * yy)):
+        W[row, 0] = 0.0
+        np.cumsum(v, out=W[row, 1:])
+
+
+def _window_lines(W, lo, hi, xc, out, slope):
+    """The weighted least-squares line through the points ``lo[i] <= j < hi[i]`` at ``xc[i]``,
+    from the prefix sums in ``W``: value (NaN where the window has no weight) and slope."""
+    _solve(xc, *(W[row, hi] - W[row, lo] for row in range(5)), out, slope)
 
 
 def lowess(x, y, width, iterations, out, slope, work):
@@ -258,22 +268,15 @@ def lowess(x, y, width, iterations, out, slope, work):
     w[:] = np.where(finite, 1.0, 0.0)
     yy = np.where(finite, y, 0.0)
     for it in range(iterations + 1):
-        for row, v in enumerate((w, w * xc, w * xc * xc, w * yy, w * xc * yy)):
-            W[row, 0] = 0.0
-            np.cumsum(v, out=W[row, 1:])
-        s0 = W[0, hi] - W[0, lo]
-        s1 = W[1, hi] - W[1, lo]
-        s2 = W[2, hi] - W[2, lo]
-        sy = W[3, hi] - W[3, lo]
-        sxy = W[4, hi] - W[4, lo]
+        _prefix_sums(W, xc, w, yy)
         if it == 0:
-            _solve(xc, s0, s1, s2, sy, sxy, out, slope)
+            _window_lines(W, lo, hi, xc, out, slope)
         else:
             # a window left without weight keeps the previous pass's value
             f = np.empty(n)
             b = np.empty(n)
-            _solve(xc, s0, s1, s2, sy, sxy, f, b)
-            keep = ~(s0 > 0.0)
+            _window_lines(W, lo, hi, xc, f, b)
+            keep = ~(W[0, hi] - W[0, lo] > 0.0)
             out[:] = np.where(keep, out, f)
             slope[:] = np.where(keep, slope, b)
         if it == iterations:
@@ -351,12 +354,7 @@ def valley_anchor(x, y, level, width, work):
     W = work[: 5 * (n + 1)].reshape(5, n + 1)
     xc = x - x0
     finite = y == y
-    w = np.where(finite, 1.0, 0.0)
-    yy = np.where(finite, np.minimum(y, level), 0.0)
-    wx = w * xc
-    for row, v in enumerate((w, wx, wx * xc, w * yy, wx * yy)):
-        W[row, 0] = 0.0
-        np.cumsum(v, out=W[row, 1:])
+    _prefix_sums(W, xc, np.where(finite, 1.0, 0.0), np.where(finite, np.minimum(y, level), 0.0))
     total = 0.0
     count = 0
     fit = np.empty(n)
@@ -365,8 +363,7 @@ def valley_anchor(x, y, level, width, work):
         half = 0.5 * (k * width)
         lo = np.searchsorted(x, x - half, side="left")
         hi = np.searchsorted(x, x + half, side="right")
-        _solve(xc, W[0, hi] - W[0, lo], W[1, hi] - W[1, lo], W[2, hi] - W[2, lo], W[3, hi] - W[3, lo],
-               W[4, hi] - W[4, lo], fit, slope)
+        _window_lines(W, lo, hi, xc, fit, slope)
         good = np.flatnonzero(fit == fit)
         if good.size == 0:
             continue
