@@ -102,17 +102,25 @@ void bind_finder(py::module_ &m) {
           [](const Arr &y, const Arr &fit, Arr &work) { return fk::noise_sigma(y.data(), fit.data(), y.shape(0), work.mutable_data()); },
           py::arg("y").noconvert(), py::arg("fit").noconvert(), py::arg("work").noconvert(), Release(),
           "``1.4826 * median(|y - fit|)`` over finite residuals.");
-    m.def("valley_anchor",
-          [](const Arr &x, const Arr &y, double level, double width, Arr &work) {
-              return fk::valley_anchor(x.data(), y.data(), x.shape(0), level, width, work.mutable_data());
+    m.def("near_minimum",
+          [](const Arr &f, std::int64_t i, double tau) {
+              if (i < 0 || i >= f.shape(0)) throw py::index_error("near_minimum: i is outside f");
+              const auto [a, b] = fk::near_minimum(f.data(), f.shape(0), i, tau);
+              return py::make_tuple(a, b);
           },
-          py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("level"), py::arg("width"),
+          py::arg("f").noconvert(), py::arg("i"), py::arg("tau"),
+          "``(a, b)``: the stretch around the minimum ``f[i]`` that stays within ``tau`` of it.");
+    m.def("valley_anchor",
+          [](const Arr &x, const Arr &y, double level, double width, double sigma, Arr &work) {
+              return fk::valley_anchor(x.data(), y.data(), x.shape(0), level, width, sigma, work.mutable_data());
+          },
+          py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("level"), py::arg("width"), py::arg("sigma"),
           py::arg("work").noconvert(), Release(),
-          "Mean log-LR of the minimum of a non-robust local-linear fit of ``min(y, level)`` at window widths\n"
-          "1, 1.5 and 2 x ``width`` (NaN if no window has weight). ``work``: 5 * (n + 1) values.");
+          "Mean over window widths 1, 1.5 and 2 x ``width`` of the middle of the near-minimum stretch of a\n"
+          "non-robust local-linear fit of ``min(y, level)`` (NaN if no window has weight). ``work``: 6 * (n + 1) values.");
     m.def("find_bounds",
-          [](const Arr &x, const Arr &s, const Arr &slope, double sigma, double base_frac, double plateau_frac, double edge,
-             double anchor, Arr &result) {
+          [](const Arr &x, const Arr &s, const Arr &slope, double sigma, double base_frac, double plateau_frac,
+             double edge, double anchor, Arr &result) {
               fk::find_bounds(x.data(), s.data(), slope.data(), s.shape(0), sigma, base_frac, plateau_frac, edge, anchor,
                               result.mutable_data());
           },

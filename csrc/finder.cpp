@@ -290,10 +290,20 @@ std::int64_t last_at_or_below(const double *x, std::int64_t n, double v) {
 }
 }  // namespace
 
-double valley_anchor(const double *x, const double *y, std::int64_t n, double level, double width, double *work) {
+std::pair<std::int64_t, std::int64_t> near_minimum(const double *f, std::int64_t n, std::int64_t i, double tau) {
+    const double level = f[i] + tau;
+    std::int64_t a = i, b = i;
+    while (a > 0 && f[a - 1] <= level) --a;
+    while (b < n - 1 && f[b + 1] <= level) ++b;
+    return {a, b};
+}
+
+double valley_anchor(const double *x, const double *y, std::int64_t n, double level, double width, double sigma,
+                     double *work) {
     if (n <= 0) return kNaN;
     const std::int64_t stride = n + 1;
     double *const P[5] = {work, work + stride, work + 2 * stride, work + 3 * stride, work + 4 * stride};
+    double *const fit = work + 5 * stride;
     const double x0 = x[0] + 0.5 * (x[n - 1] - x[0]);
     prefix_sums(x, y, nullptr, n, x0, level, P);
     double total = 0.0;
@@ -301,20 +311,23 @@ double valley_anchor(const double *x, const double *y, std::int64_t n, double le
     for (double k : kAnchorScales) {
         const double half = 0.5 * (k * width);
         std::int64_t lo = 0, hi = 0, best = -1;
-        double bestv = 0.0;
+        double bestv = 0.0, weight = 0.0;
         for (std::int64_t i = 0; i < n; ++i) {
             const double left = x[i] - half, right = x[i] + half;
             while (x[lo] < left) ++lo;
             while (hi < n && x[hi] <= right) ++hi;
             double v, b;
-            if (!window_line(P, lo, hi, x[i] - x0, v, b)) continue;
+            if (!window_line(P, lo, hi, x[i] - x0, v, b)) v = kNaN;
+            fit[i] = v;
             if (v == v && (best < 0 || v < bestv)) {
                 best = i;
                 bestv = v;
+                weight = P[0][hi] - P[0][lo];
             }
         }
-        if (best >= 0) {
-            total += x[best];
+        if (best >= 0) {  // the middle of the stretch within the fit's noise of its minimum
+            const auto [a, b] = near_minimum(fit, n, best, sigma / std::sqrt(weight));
+            total += 0.5 * (x[a] + x[b]);
             ++count;
         }
     }
@@ -418,7 +431,7 @@ void analyze_run(const double *x, const double *y, std::int64_t n, double width,
                 slope[i] = slope[i - 1];
             }
     }
-    const double anchor = valley_anchor(x, y, n, fit[0], width, work);
+    const double anchor = valley_anchor(x, y, n, fit[0], width, sigma, work);
     find_bounds(x, fit, slope, n, sigma, base_frac, plateau_frac, edge, anchor, result);
 }
 

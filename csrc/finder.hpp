@@ -4,6 +4,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 
 namespace pyclr {
 namespace finder {
@@ -28,9 +29,13 @@ std::int64_t stop_index(const double *s, std::int64_t n, double threshold, bool 
 void lowess(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
             double *out, double *slope, double *work);
 double noise_sigma(const double *y, const double *fit, std::int64_t n, double *work);
-// Mean log-LR of the minimum of a clipped (at `level`), non-robust local-linear fit at widths
-// 1, 1.5 and 2 x `width`; NaN if no window has weight. work: 5 * (n + 1) values.
-double valley_anchor(const double *x, const double *y, std::int64_t n, double level, double width, double *work);
+// The largest a <= i <= b with every f[a..b] <= f[i] + tau (a NaN ends it).
+std::pair<std::int64_t, std::int64_t> near_minimum(const double *f, std::int64_t n, std::int64_t i, double tau);
+// Mean over widths 1, 1.5 and 2 x `width` of the middle of the near_minimum stretch (tau: sigma /
+// sqrt(finite points in the window)) of a clipped (at `level`), non-robust local-linear fit; NaN
+// if no window has weight. work: 6 * (n + 1) values.
+double valley_anchor(const double *x, const double *y, std::int64_t n, double level, double width, double sigma,
+                     double *work);
 void find_bounds(const double *x, const double *s, const double *slope, std::int64_t n, double sigma,
                  double base_frac, double plateau_frac, double edge, double anchor, double *result);
 void analyze_run(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,

@@ -556,12 +556,15 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
     3. Bounds. ``max_lr`` is anchored on the *valley* of the curve, ``base_lr`` is derived
        from ``max_lr``:
 
-       * anchor :math:`x_a` = mean over :math:`k \in \{1, 1.5, 2\}` of the log-LR where a
-         plain (non-robust) local-linear fit of :math:`\min(L, s_0)` with window
-         :math:`k \cdot` ``width`` is lowest (:math:`s_0` = smoothed starting loss; losses above
-         it are divergence and their size carries nothing). Being non-robust, this fit counts
-         ragged spikes, so the anchor sits just before the onset of instability; averaging
-         three scales makes it depend on no single bandwidth.
+       * anchor :math:`x_a` = mean over :math:`k \in \{1, 1.5, 2\}` of where a plain
+         (non-robust) local-linear fit of :math:`\min(L, s_0)` with window :math:`k \cdot`
+         ``width`` is lowest (:math:`s_0` = smoothed starting loss; losses above it are
+         divergence and their size carries nothing). "Where" is the middle, in log-LR, of the
+         stretch around the fit's minimum that stays within the fit's own noise
+         (:math:`\sigma/\sqrt{m}`, :math:`m` losses in the window) of it: on a flat valley floor
+         the argmin alone wanders with the noise from seed to seed, the stretch does not. Being
+         non-robust, this fit counts ragged spikes, so the anchor sits just before the onset of
+         instability; averaging three scales makes it depend on no single bandwidth.
        * ``max_lr`` :math:`= \min(10^{x_a},\ \text{LR of the smoothed minimum})`. No further
          margin: the anchor already sits before the instability, and halving it lost
          0.8-1.3 points of accuracy on digits-CNN / SGD-momentum (``benchmarks/usefulness.py``);
@@ -577,9 +580,11 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
        point 11-25x between 50 and 400 iterations on tests/data/seed_runs). The valley and the
        instability after it are set by the optimizer's stability limit and move least. On
        those runs (MLP on digits, SGD-momentum and Adam, 5 seeds x 50/100/200/400 iterations)
-       the bounds now spread 1.26-2.27x over iteration counts per seed (seed 0: 1.92x SGD-m,
-       1.61x Adam; 5-seed combinations 1.83x and 1.61x) and 1.15-2.02x over seeds at a fixed
-       iteration count (1.45x and 1.35x at 200 iterations). Divergence = first LR after the
+       the bounds spread 1.25-1.87x over iteration counts per seed, except Adam seed 4 at
+       2.27x (5-seed combinations: 1.35x SGD-m, 1.66x Adam), and 1.12-1.53x over seeds at a
+       fixed iteration count (1.45x and 1.34x at 200 iterations), except Adam at 400
+       iterations, 1.94x: its valley floor is so flat that the smoothed minimum, which caps
+       ``max_lr``, lands anywhere between 5.5e-3 and 1.2e-2. Divergence = first LR after the
        minimum where :math:`s > s_0`.
     4. Verdict: ``too_short``, ``no_descent`` (drop under 4 noise units of the smoothed
        curve), ``too_noisy`` (drop under 1.5 raw noise units), ``no_turn_up`` (minimum at the

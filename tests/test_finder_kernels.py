@@ -184,13 +184,40 @@ def test_parse_columns_errors(kernels, text, line, kind):
     assert (st_[1], st_[2]) == (line, kind)
 
 
-@given(logs(min_size=2, nan=True), st.sampled_from([0.05, 0.3, 1.0]))
-def test_valley_anchor(kernels, xy, width):
+@given(st.lists(st.one_of(st.floats(-5, 5), st.just(float("nan"))), min_size=1, max_size=40), st.data(),
+       st.sampled_from([0.0, 0.5, 3.0]))
+def test_near_minimum(kernels, values, data, tau):
+    f = np.array(values)
+    i = data.draw(st.integers(0, f.shape[0] - 1))
+    a, b = kernels.near_minimum(f, i, tau)
+    assert (a, b) == REF.near_minimum(f, i, tau)
+    assert a <= i <= b
+    if f[i] == f[i]:
+        assert np.all(f[a : b + 1] <= f[i] + tau)  # the stretch holds no NaN and nothing above the level
+        assert a == 0 or not f[a - 1] <= f[i] + tau
+        assert b == f.shape[0] - 1 or not f[b + 1] <= f[i] + tau
+
+
+@given(logs(min_size=2, nan=True), st.sampled_from([0.05, 0.3, 1.0]), st.sampled_from([0.0, 0.01, 0.3]))
+def test_valley_anchor(kernels, xy, width, sigma):
     x, y = xy
     n = x.shape[0]
     level = float(np.nanmedian(y)) if np.isfinite(y).any() else 0.0
-    a1 = REF.valley_anchor(x, y, level, width, np.empty(5 * (n + 1)))
-    a2 = kernels.valley_anchor(x, y, level, width, np.empty(5 * (n + 1)))
+    a1 = REF.valley_anchor(x, y, level, width, sigma, np.empty(6 * (n + 1)))
+    a2 = kernels.valley_anchor(x, y, level, width, sigma, np.empty(6 * (n + 1)))
     _close(a1, a2)
     if a1 == a1:
         assert x[0] <= a1 <= x[-1]
+
+
+def test_valley_anchor_takes_the_middle_of_a_flat_floor(kernels):
+    """On a floor flatter than the fit's noise the anchor is the floor's middle, wherever the
+    noise puts the argmin; with no noise allowance it is the argmin itself."""
+    x = np.linspace(-4.0, 0.0, 401)
+    y = np.where(x < -2.5, 1.0 + 4 * (x + 2.5) ** 2, np.where(x > -1.5, 1.0 + 4 * (x + 1.5) ** 2, 1.0))
+    y = y + 1e-4 * (x + 2.5)  # a tilt far below the noise level: it moves the argmin only
+    work = np.empty(6 * (x.shape[0] + 1))
+    flat = kernels.valley_anchor(x, y, 5.0, 0.3, 0.05, work)
+    assert flat == pytest.approx(-2.0, abs=0.05)
+    sharp = kernels.valley_anchor(x, y, 5.0, 0.3, 0.0, work)
+    assert abs(sharp + 2.0) > 0.1

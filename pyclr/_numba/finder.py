@@ -332,12 +332,26 @@ _SCALES = (1.0, 1.5, 2.0)  # pyclr._reference.finder.ANCHOR_SCALES
 
 
 @_jit
-def valley_anchor(x, y, level, width, work):
+def near_minimum(f, i, tau):
+    n = f.shape[0]
+    level = f[i] + tau
+    a = i
+    while a > 0 and f[a - 1] <= level:
+        a -= 1
+    b = i
+    while b < n - 1 and f[b + 1] <= level:
+        b += 1
+    return a, b
+
+
+@_jit
+def valley_anchor(x, y, level, width, sigma, work):
     n = x.shape[0]
     if n == 0:
         return np.nan
     stride = n + 1
     P = work[: 5 * stride].reshape((5, stride))
+    fit = work[5 * stride : 5 * stride + n]
     x0 = x[0] + 0.5 * (x[n - 1] - x[0])
     _prefix_sums(x, y, np.empty(0), x0, level, P)
     total = 0.0
@@ -348,6 +362,7 @@ def valley_anchor(x, y, level, width, work):
         hi = 0
         best = -1
         bestv = 0.0
+        weight = 0.0
         for i in range(n):
             left = x[i] - half
             right = x[i] + half
@@ -356,11 +371,14 @@ def valley_anchor(x, y, level, width, work):
             while hi < n and x[hi] <= right:
                 hi += 1
             ok, v, _ = _window_line(P, lo, hi, x[i] - x0)
+            fit[i] = v if ok else np.nan
             if ok and v == v and (best < 0 or v < bestv):
                 best = i
                 bestv = v
+                weight = P[0, hi] - P[0, lo]
         if best >= 0:
-            total += x[best]
+            a, b = near_minimum(fit, best, sigma / math.sqrt(weight))
+            total += 0.5 * (x[a] + x[b])
             count += 1
     if count == 0:
         return np.nan
@@ -473,7 +491,7 @@ def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slo
             if not (fit[i] == fit[i]):
                 fit[i] = fit[i - 1]
                 slope[i] = slope[i - 1]
-    anchor = valley_anchor(x, y, fit[0], width, work)
+    anchor = valley_anchor(x, y, fit[0], width, sigma, work)
     find_bounds(x, fit, slope, sigma, base_frac, plateau_frac, edge, anchor, result)
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "stop_index",
     "lowess",
     "noise_sigma",
+    "near_minimum",
     "valley_anchor",
     "find_bounds",
     "analyze_run",
@@ -333,19 +334,38 @@ def noise_sigma(y, fit, work):
     return 1.4826 * float(np.median(r))
 
 
-def valley_anchor(x, y, level, width, work):
-    """Where the valley of a range test is, robustly: the mean log-LR of the minimum of a
-    *clipped, non-robust* local-linear fit at three window widths.
+def near_minimum(f, i, tau):
+    """The stretch of the curve ``f`` around its minimum ``f[i]`` that stays within ``tau`` of
+    it: the largest ``a <= i <= b`` with every ``f[a..b] <= f[i] + tau`` (a NaN ends it).
+    Returns ``(a, b)``. Inside it the curve's noise cannot tell where the minimum is."""
+    n = f.shape[0]
+    level = f[i] + tau
+    a = i
+    while a > 0 and f[a - 1] <= level:
+        a -= 1
+    b = i
+    while b < n - 1 and f[b + 1] <= level:
+        b += 1
+    return a, b
+
+
+def valley_anchor(x, y, level, width, sigma, work):
+    """Where the valley of a range test is, robustly: the middle of the minimum of a
+    *clipped, non-robust* local-linear fit, averaged over three window widths.
 
     Losses are clipped at ``level`` (the smoothed starting loss: anything above it is
     divergence, and its size carries no information) and NaN gets weight 0. Unlike the
     robust smoother, this fit does *not* down-weight spikes, so a ragged stretch (the
     onset of instability) raises the local mean and pushes the minimum to the left of it.
     For each ``k`` in :data:`ANCHOR_SCALES` a straight line is fitted over
-    ``|x_j - x_i| <= k * width / 2`` (prefix sums, as in :func:`lowess`) and the first index
-    of the smallest finite value is taken; the answer is the mean of the three ``x`` there
-    (summed in that order, divided by the count), NaN if no window has weight. Averaging over scales makes the
-    anchor depend on no single bandwidth. ``work`` needs ``5 * (n + 1)`` values.
+    ``|x_j - x_i| <= k * width / 2`` (prefix sums, as in :func:`lowess`); at its smallest
+    finite value (first index ``i``) the fit's noise is ``tau = sigma / sqrt(m)``, ``m`` the
+    number of finite losses in that window, and the scale's answer is the middle,
+    ``(x_a + x_b) / 2``, of the stretch :func:`near_minimum` ``(fit, i, tau)``: on a flat
+    valley floor the argmin alone wanders with the noise, the stretch does not. The anchor
+    is the mean over the scales (summed in that order, divided by the count), NaN if no
+    window has weight. Averaging over scales makes it depend on no single bandwidth.
+    ``sigma`` is the raw noise (:func:`noise_sigma`); ``work`` needs ``6 * (n + 1)`` values.
     """
     n = x.shape[0]
     if n == 0:
@@ -368,7 +388,9 @@ def valley_anchor(x, y, level, width, work):
         if good.size == 0:
             continue
         i = int(good[np.argmin(fit[good])])
-        total += x[i]
+        m = W[0, hi[i]] - W[0, lo[i]]
+        a, b = near_minimum(fit, i, sigma / math.sqrt(m))
+        total += 0.5 * (x[a] + x[b])
         count += 1
     return total / count if count else math.nan
 
@@ -489,7 +511,7 @@ def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slo
         idx[:first] = first
         fit[:] = fit[idx]
         slope[:] = slope[idx]
-    anchor = valley_anchor(x, y, fit[0], width, work)
+    anchor = valley_anchor(x, y, fit[0], width, sigma, work)
     find_bounds(x, fit, slope, sigma, base_frac, plateau_frac, edge, anchor, result)
 
 
