@@ -18,8 +18,8 @@ namespace {
 // Work in blocks of kBlock steps on a global grid: cos/exp are evaluated once per block lane
 // and advanced by exact rotations (cos) or multiplications (exp) in between, so the inner
 // loops are plain multiply-adds that vectorise at the baseline ISA, and the error stays
-// within ~100 ulp because every block is re-seeded. Values are staged in an L1-resident
-// block and then stored (see store_block).
+// within ~100 ulp because every block is re-seeded. Wave and envelope are staged in
+// L1-resident blocks; the last pass combines them and stores (see store_values).
 constexpr std::int64_t kBlock = 512;
 constexpr int kLanes = 8;
 constexpr std::int64_t kShortPiece = 4 * kLanes;
@@ -27,15 +27,26 @@ constexpr std::int64_t kShortPiece = 4 * kLanes;
 // cache anyway, and streaming skips the read-for-ownership of every destination line.
 constexpr std::int64_t kStreamBytes = std::int64_t{1} << 24;
 
-// 0, 1, ..., kBlock-1 as doubles: t = grid + i is formed as double(grid) + kIota[i], exactly
-// (|t| < 2^53), which vectorises where an int64 -> double conversion does not (SSE2).
+// from, from + 1, ..., from + kBlock-1 as doubles: t = grid + i is formed as double(grid) +
+// kIota[i], exactly (|t| < 2^53), which vectorises where an int64 -> double conversion does not
+// (SSE2). kCentred counts from the block's middle.
 struct Iota {
     double v[kBlock];
-    constexpr Iota() : v() {
-        for (std::int64_t i = 0; i < kBlock; ++i) v[i] = static_cast<double>(i);
+    constexpr explicit Iota(std::int64_t from) : v() {
+        for (std::int64_t i = 0; i < kBlock; ++i) v[i] = static_cast<double>(from + i);
     }
 };
-constexpr Iota kIota{};
+constexpr Iota kIota{0}, kCentred{-kBlock / 2};
+
+// The final pass of a block is a function value(i, lane) of the block lane i, written once with
+// a double lane and once with a Pair (SSE2: lanes i and i + 1 in one register, with arithmetic
+// operators in GCC and Clang) so that streamed stores come straight from the registers.
+// at(p, lane) loads p[0], or the pair p[0], p[1].
+inline double at(const double *p, double) { return *p; }
+#if defined(__SSE2__)
+using Pair = __m128d;
+inline Pair at(const double *p, Pair) { return _mm_loadu_pd(p); }
+#endif
 
 double scalar_value(double x, double a, double b, const Wave &w) {
     const double z = w.p + w.q * x;
@@ -79,42 +90,92 @@ void exp_block(double *g, std::int64_t m, double e, double x, double step, doubl
     }
 }
 
+// dst[i - lo] = value(i) for lo <= i < hi: plain stores, or non-temporal ones (aligned body,
+// scalar ends). Streaming from the pass that computes the values, rather than from a staged
+// block, spreads the stores over the computation instead of issuing a block's worth at once,
+// which stalls on the write-combining buffers.
+template <class T, class Value>
+void store_values(T *dst, std::int64_t lo, std::int64_t hi, bool stream, Value value) {
+    std::int64_t i = lo;
+#if defined(__SSE2__)
+    if (stream) {
+        constexpr std::int64_t lanes = 16 / sizeof(T);
+        for (; i < hi && reinterpret_cast<std::uintptr_t>(dst + (i - lo)) % 16 != 0; ++i)
+            dst[i - lo] = static_cast<T>(value(i, 0.0));
+        if (reinterpret_cast<std::uintptr_t>(dst + (i - lo)) % 16 == 0) {
+            for (; i + lanes <= hi; i += lanes) {
+                if constexpr (sizeof(T) == 8) {
+                    _mm_stream_pd(reinterpret_cast<double *>(dst + (i - lo)), value(i, Pair{}));
+                } else {
+                    const __m128 a = _mm_cvtpd_ps(value(i, Pair{})), b = _mm_cvtpd_ps(value(i + 2, Pair{}));
+                    _mm_stream_ps(reinterpret_cast<float *>(dst + (i - lo)), _mm_movelh_ps(a, b));
+                }
+            }
+        }
+    }
+#else
+    (void)stream;
+#endif
+    for (; i < hi; ++i) dst[i - lo] = static_cast<T>(value(i, 0.0));
+}
+
 constexpr int kMaxTerms = 16;
 
-// f[i] = scale * sum_{j <= K} coef[j] u^j with u = (f[i] - c)/c: one pass, unrolled Horner.
-template <int K>
-void series_pass(double *f, std::int64_t lo, std::int64_t hi, double c, double scale, const double *coef) {
-    const double inv = 1.0 / c;
-    for (std::int64_t i = lo; i < hi; ++i) {
-        const double u = (f[i] - c) * inv;
-        double acc = coef[K];
-        for (int j = K - 1; j >= 0; --j) acc = acc * u + coef[j];
-        f[i] = scale * acc;
-    }
-}
+// Powers with an exact cheap form, done by pow_block: small integers and square roots.
+bool exact_power(double k) { return k == 0.5 || (k == std::floor(k) && k <= 16.0); }
 
-template <int... K>
-void series_pow_dispatch(double *f, std::int64_t lo, std::int64_t hi, double c, double scale, const double *coef,
-                         int terms, std::integer_sequence<int, K...>) {
-    ((terms == K + 1 ? series_pass<K + 1>(f, lo, hi, c, scale, coef) : void()), ...);
-}
-
-void series_pow(double *f, std::int64_t lo, std::int64_t hi, double c, double scale, const double *coef, int terms) {
-    series_pow_dispatch(f, lo, hi, c, scale, coef, terms, std::make_integer_sequence<int, kMaxTerms>{});
-}
-
-// z**k on one grid block, for z affine in the step: z_i = f[i] (already clamped at 0) for the
-// written lanes lo <= i < hi; z_first, z_mid, z_last are the unclamped z at the block's grid
-// points 0, kBlock/2 and kBlock-1, so every choice below depends on the block and the piece,
-// never on the window (chunked generation stays identical to the bit).
+// z**k on one grid block by a series, for z affine in the step: z_first, z_mid, z_last are z at
+// the block's grid points 0, kBlock/2 and kBlock-1, so the choice depends on the block and the
+// piece, never on the window (chunked generation stays identical to the bit).
 //
 // Around c = z_mid, z**k = c**k (1 + u)**k with u = (z - c)/c, |u| <= delta over the block; for
 // a long decay delta is tiny (1e-5 over most of a 10M-step run) and the binomial series
 // sum_j C(k, j) u^j, cut where its terms fall below 2^-56 relative, costs a few multiply-adds
-// per element that vectorise, instead of a scalar std::pow call. Where z nears 0 relative to
-// its change over the block (more than kMaxTerms terms, or delta >= 1/4), std::pow per element.
-void pow_block(double *f, std::int64_t lo, std::int64_t hi, double z_first, double z_mid, double z_last,
-               double k) {
+// per element that vectorise, instead of a scalar std::pow call. Writes coef[0..terms] =
+// C(k, j) and returns terms; 0 where z nears 0 relative to its change over the block (more than
+// kMaxTerms terms, or delta >= 1/4): the caller then uses pow_block.
+int series_terms(double z_first, double z_mid, double z_last, double k, double *coef) {
+    if (!(z_first > 0.0 && z_mid > 0.0 && z_last > 0.0)) return 0;
+    const double delta = std::max(std::fabs(z_first - z_mid), std::fabs(z_last - z_mid)) / z_mid;
+    coef[0] = 1.0;
+    double power = 1.0;
+    for (int terms = 1; delta < 0.25 && terms <= kMaxTerms; ++terms) {
+        coef[terms] = coef[terms - 1] * (k - (terms - 1)) / terms;
+        power *= delta;
+        if (std::fabs(coef[terms]) * power < 0x1p-56) return terms;
+    }
+    return 0;
+}
+
+// dst[i - lo] = sum_{j <= K} coef[j] u_i^j for lo <= i < hi, with u_i = (i - kBlock/2) * r: in
+// a series block z_i = c + q*(i - kBlock/2) (z affine), so u_i = (z_i - c)/c is affine in the
+// lane index with r = q/c and needs neither z nor a clamp. One pass, unrolled Horner.
+template <int K, class T>
+void series_pass(T *dst, std::int64_t lo, std::int64_t hi, bool stream, double r, const double *coef) {
+    double c[K + 1];  // a local copy: the stores cannot alias it, so it stays in registers
+    std::copy(coef, coef + K + 1, c);
+    store_values(dst, lo, hi, stream, [&](std::int64_t i, auto lane) {
+        const auto u = at(kCentred.v + i, lane) * r;
+        auto acc = u * c[K] + c[K - 1];
+        for (int j = K - 2; j >= 0; --j) acc = acc * u + c[j];
+        return acc;
+    });
+}
+
+template <class T, int... K>
+void series_dispatch(T *dst, std::int64_t lo, std::int64_t hi, bool stream, double r, const double *coef,
+                     int terms, std::integer_sequence<int, K...>) {
+    ((terms == K + 1 ? series_pass<K + 1>(dst, lo, hi, stream, r, coef) : void()), ...);
+}
+
+template <class T>
+void series(T *dst, std::int64_t lo, std::int64_t hi, bool stream, double r, const double *coef, int terms) {
+    series_dispatch(dst, lo, hi, stream, r, coef, terms, std::make_integer_sequence<int, kMaxTerms>{});
+}
+
+// f[i] = f[i]**k for lo <= i < hi (f clamped at 0) where the series does not apply: exact forms
+// for small integers and 1/2, std::pow otherwise.
+void pow_block(double *f, std::int64_t lo, std::int64_t hi, double k) {
     if (k == 1.0) return;
     if (k == 2.0) {
         for (std::int64_t i = lo; i < hi; ++i) f[i] *= f[i];
@@ -124,7 +185,7 @@ void pow_block(double *f, std::int64_t lo, std::int64_t hi, double z_first, doub
         for (std::int64_t i = lo; i < hi; ++i) f[i] = std::sqrt(f[i]);
         return;
     }
-    if (k == std::floor(k) && k <= 16.0) {  // small integer powers by repeated multiplication
+    if (exact_power(k)) {  // small integer powers by repeated multiplication
         alignas(64) double z[kBlock];
         std::copy(f + lo, f + hi, z + lo);
         if (k == 0.0) std::fill(f + lo, f + hi, 1.0);
@@ -132,51 +193,7 @@ void pow_block(double *f, std::int64_t lo, std::int64_t hi, double z_first, doub
             for (std::int64_t i = lo; i < hi; ++i) f[i] *= z[i];
         return;
     }
-    double coef[kMaxTerms + 1] = {1.0};
-    int terms = 0;
-    if (z_first > 0.0 && z_mid > 0.0 && z_last > 0.0) {
-        const double delta = std::max(std::fabs(z_first - z_mid), std::fabs(z_last - z_mid)) / z_mid;
-        double power = 1.0;
-        while (delta < 0.25 && terms < kMaxTerms) {
-            coef[terms + 1] = coef[terms] * (k - terms) / (terms + 1);
-            ++terms;
-            power *= delta;
-            if (std::fabs(coef[terms]) * power < 0x1p-56) break;
-        }
-        if (!(std::fabs(coef[terms]) * power < 0x1p-56)) terms = 0;
-    }
-    if (terms == 0) {
-        for (std::int64_t i = lo; i < hi; ++i) f[i] = std::pow(f[i], k);
-        return;
-    }
-    series_pow(f, lo, hi, z_mid, std::pow(z_mid, k), coef, terms);
-}
-
-// dst[i] = v[i] for i < m: plain stores, or non-temporal ones (aligned body, scalar ends).
-template <class T>
-void store_block(T *dst, const double *v, std::int64_t m, bool stream) {
-#if defined(__SSE2__)
-    if (stream) {
-        constexpr std::int64_t lanes = 16 / sizeof(T);
-        std::int64_t i = 0;
-        for (; i < m && reinterpret_cast<std::uintptr_t>(dst + i) % 16 != 0; ++i) dst[i] = static_cast<T>(v[i]);
-        if (reinterpret_cast<std::uintptr_t>(dst + i) % 16 == 0) {
-            for (; i + lanes <= m; i += lanes) {
-                if constexpr (sizeof(T) == 8) {
-                    _mm_stream_pd(reinterpret_cast<double *>(dst + i), _mm_loadu_pd(v + i));
-                } else {
-                    const __m128 lo = _mm_cvtpd_ps(_mm_loadu_pd(v + i)), hi = _mm_cvtpd_ps(_mm_loadu_pd(v + i + 2));
-                    _mm_stream_ps(reinterpret_cast<float *>(dst + i), _mm_movelh_ps(lo, hi));
-                }
-            }
-        }
-        for (; i < m; ++i) dst[i] = static_cast<T>(v[i]);
-        return;
-    }
-#else
-    (void)stream;
-#endif
-    for (std::int64_t i = 0; i < m; ++i) dst[i] = static_cast<T>(v[i]);
+    for (std::int64_t i = lo; i < hi; ++i) f[i] = std::pow(f[i], k);
 }
 
 void store_fence(bool stream) {
@@ -213,7 +230,6 @@ template <class T>
 void fill_piece(T *out, std::int64_t t_lo, std::int64_t t_hi, double origin, double a, double b, const Wave &w,
                 bool short_piece, bool stream) {
     if (t_hi <= t_lo) return;
-    alignas(64) double v[kBlock];
     if (short_piece && !(w.shape == kLinear && w.e == 0.0)) {
         // too short to amortise the seeds (decided on the whole piece, not the window)
         for (std::int64_t t = t_lo; t < t_hi; ++t)
@@ -225,36 +241,60 @@ void fill_piece(T *out, std::int64_t t_lo, std::int64_t t_hi, double origin, dou
     const double cq = std::cos(w.q), sq = std::sin(w.q);
     const double cl = std::cos(kLanes * w.q), sl = std::sin(kLanes * w.q);
     const double eq = std::exp(w.e), el = std::exp(kLanes * w.e);
+    const double base = a + b * w.u, amp = b * w.w;
     const double *iota = kIota.v;
     for (std::int64_t grid = t_lo - t_lo % kBlock; grid < t_hi; grid += kBlock) {
         const std::int64_t lo = std::max(grid, t_lo), hi = std::min(grid + kBlock, t_hi);
         const std::int64_t m = hi - grid, skip = lo - grid;  // computed from the grid point, written from lo
         const double gd = static_cast<double>(grid), xg = gd - origin;
+        T *dst = out + (lo - t_lo);
+        // A fractional power takes the series where the block allows (see series_terms), with
+        // the block's constants folded into the coefficients: c**k always, and with no envelope
+        // also amp and base, v = base + amp*c**k * sum_j C(k, j) u^j, so one pass stores the values.
+        double coef[kMaxTerms + 1];
+        int terms = 0;
+        double r = 0.0;
+        if (w.shape == kPow && !exact_power(w.k)) {
+            const double zm = w.p + w.q * ((gd + iota[kBlock / 2]) - origin);
+            terms = series_terms(w.p + w.q * xg, zm, w.p + w.q * ((gd + iota[kBlock - 1]) - origin), w.k, coef);
+            if (terms > 0) {
+                r = w.q / zm;
+                const double scale = std::pow(zm, w.k) * (w.e == 0.0 ? amp : 1.0);
+                for (int j = 0; j <= terms; ++j) coef[j] *= scale;
+                if (w.e == 0.0) coef[0] += base;
+            }
+        }
         if (w.shape == kLinear && w.e == 0.0) {  // affine in x: one multiply-add per element
             const double c0 = a + b * (w.u + w.w * w.p), c1 = b * w.w * w.q;
-            for (std::int64_t i = skip; i < m; ++i) v[i] = c0 + c1 * ((gd + iota[i]) - origin);
+            store_values(dst, skip, m, stream,
+                         [&](std::int64_t i, auto lane) { return c0 + c1 * ((gd + at(iota + i, lane)) - origin); });
+        } else if (terms > 0 && w.e == 0.0) {
+            series(dst, skip, m, stream, r, coef, terms);
         } else {
             switch (w.shape) {
                 case kCos: cos_block(f, m, w.p + w.q * xg, cq, sq, cl, sl); break;
-                case kPow: {
+                case kPow:
+                    if (terms > 0) {
+                        series(f + skip, skip, m, false, r, coef, terms);
+                        break;
+                    }
                     for (std::int64_t i = skip; i < m; ++i) f[i] = std::max(w.p + w.q * ((gd + iota[i]) - origin), 0.0);
-                    const double z0 = w.p + w.q * xg, zm = w.p + w.q * ((gd + iota[kBlock / 2]) - origin),
-                                 z1 = w.p + w.q * ((gd + iota[kBlock - 1]) - origin);
-                    pow_block(f, skip, m, z0, zm, z1, w.k);
+                    pow_block(f, skip, m, w.k);
                     break;
-                }
                 default:
                     for (std::int64_t i = skip; i < m; ++i) f[i] = w.p + w.q * ((gd + iota[i]) - origin);
             }
             if (w.e != 0.0) {
                 exp_block(g, m, w.e, xg, eq, el);
-                for (std::int64_t i = skip; i < m; ++i) v[i] = a + b * g[i] * (w.u + w.w * f[i]);
+                const double wu = w.u, ww = w.w;  // locals: stores into out could alias w
+                store_values(dst, skip, m, stream, [&](std::int64_t i, auto lane) {
+                    return a + b * at(g + i, lane) * (wu + ww * at(f + i, lane));
+                });
             } else {
-                const double base = a + b * w.u, amp = b * w.w;
-                for (std::int64_t i = skip; i < m; ++i) v[i] = base + amp * f[i];
+                store_values(dst, skip, m, stream,
+                             [&](std::int64_t i, auto lane) { return base + amp * at(f + i, lane); });
             }
         }
-        store_block(out + (lo - t_lo), v + skip, m - skip, stream);
     }
 }
 
