@@ -35,11 +35,62 @@ def _scalar(x, a, b, shape, e, u, w, p, q, k):
     return a + b * env * (u + w * f)
 
 
+# i - _BLOCK/2 for the lanes of a block (see _series)
+_CENTRED = np.arange(-(_BLOCK // 2), _BLOCK // 2, dtype=np.float64)
+
+
 @njit(**_OPTS)
-def _pow_block(f, lo, hi, z_first, z_mid, z_last, k, coef):
-    """f[i] = f[i] ** k for lo <= i < hi, f affine in i (clamped at 0); as in csrc/schedule.cpp:
-    a binomial series around the block's middle value, chosen per grid block, else pow.
-    ``coef`` (_MAX_TERMS + 1 values) is scratch."""
+def _exact_power(k):
+    """Powers with an exact cheap form, done by _pow_block: small integers and square roots."""
+    return k == 0.5 or (k == math.floor(k) and k <= 16.0)
+
+
+@njit(**_OPTS)
+def _series_terms(z_first, z_mid, z_last, k, coef):
+    """As in csrc/schedule.cpp: z**k on a block by the binomial series around c = z_mid,
+    z**k = c**k sum_j C(k, j) u^j with u = (z - c)/c, |u| <= delta over the block, cut where the
+    terms fall below 2^-56 relative. Writes coef[0..terms] = C(k, j) and returns terms; 0 where z
+    nears 0 relative to its change over the block (then _pow_block)."""
+    if not (z_first > 0.0 and z_mid > 0.0 and z_last > 0.0):
+        return 0
+    delta = max(abs(z_first - z_mid), abs(z_last - z_mid)) / z_mid
+    coef[0] = 1.0
+    power = 1.0
+    terms = 1
+    while delta < 0.25 and terms <= _MAX_TERMS:
+        coef[terms] = coef[terms - 1] * (k - (terms - 1)) / terms
+        power *= delta
+        if abs(coef[terms]) * power < _TINY:
+            return terms
+        terms += 1
+    return 0
+
+
+@njit(**_OPTS)
+def _series(dst, d0, lo, hi, r, coef, terms, acc):
+    """dst[d0 + i - lo] = sum_{j <= terms} coef[j] u_i^j for lo <= i < hi, u_i = (i - _BLOCK/2) * r:
+    z is affine, so u = (z - c)/c is affine in the lane index (no z, no clamp). Horner with the
+    terms outside and the lanes inside, in ``acc`` (scratch, may be ``dst`` with d0 = lo): every
+    pass is a multiply-add over the block that LLVM vectorises, which a loop over a variable
+    number of terms inside the lane loop prevents."""
+    n = hi - lo
+    a = acc[lo:hi]  # views indexed from 0: no negative-index wraparound, which blocks vectorisation
+    x = _CENTRED[lo:hi]
+    a[:] = coef[terms]
+    for j in range(terms - 1, 0, -1):
+        c = coef[j]
+        for i in range(n):
+            a[i] = a[i] * (x[i] * r) + c
+    c = coef[0]
+    d = dst[d0 : d0 + n]
+    for i in range(n):
+        d[i] = a[i] * (x[i] * r) + c
+
+
+@njit(**_OPTS)
+def _pow_block(f, lo, hi, k):
+    """f[i] = f[i] ** k for lo <= i < hi (f clamped at 0) where the series does not apply: exact
+    forms for small integers and 1/2, pow otherwise."""
     if k == 1.0:
         return
     if k == 2.0:
@@ -50,7 +101,7 @@ def _pow_block(f, lo, hi, z_first, z_mid, z_last, k, coef):
         for i in range(lo, hi):
             f[i] = math.sqrt(f[i])
         return
-    if k == math.floor(k) and k <= 16.0:  # small integer powers by repeated multiplication
+    if _exact_power(k):  # small integer powers by repeated multiplication
         z = f[lo:hi].copy()
         if k == 0.0:
             f[lo:hi] = 1.0
@@ -58,32 +109,8 @@ def _pow_block(f, lo, hi, z_first, z_mid, z_last, k, coef):
             for i in range(lo, hi):
                 f[i] *= z[i - lo]
         return
-    coef[0] = 1.0
-    terms = 0
-    power = 1.0
-    if z_first > 0.0 and z_mid > 0.0 and z_last > 0.0:
-        delta = max(abs(z_first - z_mid), abs(z_last - z_mid)) / z_mid
-        while delta < 0.25 and terms < _MAX_TERMS:
-            coef[terms + 1] = coef[terms] * (k - terms) / (terms + 1)
-            terms += 1
-            power *= delta
-            if abs(coef[terms]) * power < _TINY:
-                break
-        if not abs(coef[terms]) * power < _TINY:
-            terms = 0
-    if terms == 0:
-        for i in range(lo, hi):
-            f[i] = f[i] ** k
-        return
-    inv = 1.0 / z_mid
-    scale = z_mid ** k
-    top = coef[terms]
     for i in range(lo, hi):
-        x = (f[i] - z_mid) * inv
-        acc = top
-        for j in range(terms - 1, -1, -1):
-            acc = acc * x + coef[j]
-        f[i] = scale * acc
+        f[i] = f[i] ** k
 
 
 @njit(**_OPTS)
@@ -109,12 +136,33 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
     cq, sq = math.cos(q), math.sin(q)
     cl, sl = math.cos(_LANES * q), math.sin(_LANES * q)
     eq, el = math.exp(e), math.exp(_LANES * e)
-    grid = t_lo - t_lo % _BLOCK
-    while grid < t_hi:
+    base = a + b * u
+    amp = b * w
+    for grid in range(t_lo - t_lo % _BLOCK, t_hi, _BLOCK):
         blo = max(grid, t_lo)
         bhi = min(grid + _BLOCK, t_hi)
         m = bhi - grid
+        skip = blo - grid
+        dst = lo + blo - t_lo
         xg = float(grid) - origin
+        # As in csrc/schedule.cpp: a fractional power takes the series where the block allows,
+        # c**k (and with no envelope amp and base) folded into the coefficients, so that with
+        # no envelope one pass writes the values.
+        terms = 0
+        ratio = 0.0
+        if shape == POW and not _exact_power(k):
+            zm = p + q * ((float(grid) + _BLOCK // 2) - origin)
+            terms = _series_terms(p + q * xg, zm, p + q * ((float(grid) + (_BLOCK - 1)) - origin), k, coef)
+            if terms > 0:
+                ratio = q / zm
+                scale = zm ** k * (amp if e == 0.0 else 1.0)
+                for j in range(terms + 1):
+                    coef[j] *= scale
+                if e == 0.0:
+                    coef[0] += base
+        if terms > 0 and e == 0.0:
+            _series(out, dst, skip, m, ratio, coef, terms, f)
+            continue
         if shape == COS:
             c[0] = math.cos(p + q * xg)
             s[0] = math.sin(p + q * xg)
@@ -129,17 +177,15 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
                     s[l] = s[l] * cl + c[l] * sl
                     c[l] = nc
         elif shape == POW:
-            for t in range(blo, bhi):
-                f[t - grid] = max(p + q * (float(t) - origin), 0.0)
-            z0 = p + q * xg
-            zm = p + q * ((float(grid) + _BLOCK // 2) - origin)
-            z1 = p + q * ((float(grid) + (_BLOCK - 1)) - origin)
-            _pow_block(f, blo - grid, m, z0, zm, z1, k, coef)
+            if terms > 0:
+                _series(f, skip, skip, m, ratio, coef, terms, f)
+            else:
+                for t in range(blo, bhi):
+                    f[t - grid] = max(p + q * (float(t) - origin), 0.0)
+                _pow_block(f, skip, m, k)
         else:
             for t in range(blo, bhi):
                 f[t - grid] = p + q * (float(t) - origin)
-        skip = blo - grid
-        dst = lo + blo - t_lo
         if e != 0.0:
             c[0] = math.exp(e * xg)
             for l in range(1, _LANES):
@@ -152,11 +198,8 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
             for i in range(skip, m):
                 out[dst + i - skip] = a + b * g[i] * (u + w * f[i])
         else:
-            base = a + b * u
-            amp = b * w
             for i in range(skip, m):
                 out[dst + i - skip] = base + amp * f[i]
-        grid += _BLOCK
 
 
 @njit(**_OPTS)
