@@ -88,28 +88,28 @@ def _series(dst, d0, lo, hi, r, coef, terms, acc):
 
 
 @njit(**_OPTS)
-def _pow_block(f, lo, hi, k):
-    """f[i] = f[i] ** k for lo <= i < hi (f clamped at 0) where the series does not apply: exact
-    forms for small integers and 1/2, pow otherwise."""
+def _pow_block(f, k):
+    """f[i] = f[i] ** k for all i (f clamped at 0) where the series does not apply: exact forms
+    for small integers and 1/2, pow otherwise."""
     if k == 1.0:
         return
     if k == 2.0:
-        for i in range(lo, hi):
+        for i in range(f.size):
             f[i] = f[i] * f[i]
         return
     if k == 0.5:
-        for i in range(lo, hi):
+        for i in range(f.size):
             f[i] = math.sqrt(f[i])
         return
     if _exact_power(k):  # small integer powers by repeated multiplication
-        z = f[lo:hi].copy()
+        z = f.copy()
         if k == 0.0:
-            f[lo:hi] = 1.0
+            f[:] = 1.0
         for _ in range(1, int(k)):
-            for i in range(lo, hi):
-                f[i] *= z[i - lo]
+            for i in range(f.size):
+                f[i] *= z[i]
         return
-    for i in range(lo, hi):
+    for i in range(f.size):
         f[i] = f[i] ** k
 
 
@@ -121,8 +121,9 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
     if shape == LINEAR and e == 0.0:
         c0 = a + b * (u + w * p)
         c1 = b * w * q
-        for t in range(t_lo, t_hi):
-            out[lo + t - t_lo] = c0 + c1 * (float(t) - origin)
+        d = out[lo : lo + t_hi - t_lo]  # views indexed from 0, as in _series
+        for i in range(d.size):
+            d[i] = c0 + c1 * (float(t_lo + i) - origin)
         return
     if short_piece:
         for t in range(t_lo, t_hi):
@@ -163,6 +164,10 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
         if terms > 0 and e == 0.0:
             _series(out, dst, skip, m, ratio, coef, terms, f)
             continue
+        # lanes skip..m of the block, in out and in f, g, as views indexed from 0 (as in _series)
+        d = out[dst : dst + m - skip]
+        fv = f[skip:m]
+        gv = g[skip:m]
         if shape == COS:
             c[0] = math.cos(p + q * xg)
             s[0] = math.sin(p + q * xg)
@@ -180,12 +185,12 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
             if terms > 0:
                 _series(f, skip, skip, m, ratio, coef, terms, f)
             else:
-                for t in range(blo, bhi):
-                    f[t - grid] = max(p + q * (float(t) - origin), 0.0)
-                _pow_block(f, skip, m, k)
+                for i in range(fv.size):
+                    fv[i] = max(p + q * (float(blo + i) - origin), 0.0)
+                _pow_block(fv, k)
         else:
-            for t in range(blo, bhi):
-                f[t - grid] = p + q * (float(t) - origin)
+            for i in range(fv.size):
+                fv[i] = p + q * (float(blo + i) - origin)
         if e != 0.0:
             c[0] = math.exp(e * xg)
             for l in range(1, _LANES):
@@ -195,11 +200,11 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
                     g[r + l] = c[l]
                 for l in range(_LANES):
                     c[l] *= el
-            for i in range(skip, m):
-                out[dst + i - skip] = a + b * g[i] * (u + w * f[i])
+            for i in range(d.size):
+                d[i] = a + b * gv[i] * (u + w * fv[i])
         else:
-            for i in range(skip, m):
-                out[dst + i - skip] = base + amp * f[i]
+            for i in range(d.size):
+                d[i] = base + amp * fv[i]
 
 
 @njit(**_OPTS)
