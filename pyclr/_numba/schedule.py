@@ -114,6 +114,34 @@ def _pow_block(f, k):
 
 
 @njit(**_OPTS)
+def _cos_block(f, s, m, theta, cq, sq, cl, sl):
+    """f[i] = cos(theta + q*i), s[i] = sin(theta + q*i) for i < m: _LANES lanes seeded by rotations
+    by q, then each row of _LANES from the row before by a rotation by _LANES*q, as cos_block in
+    csrc/schedule.cpp. The rows live in f and s themselves, not in lane arrays (numba keeps
+    small arrays in memory, where their reloads serialise the lane loops and keep them scalar);
+    the loop counts from 0 and writes a fixed distance ahead, which LLVM vectorises (i - _LANES
+    from _LANES up would keep numba's negative-index wraparound, and the loop scalar)."""
+    f[0] = math.cos(theta)
+    s[0] = math.sin(theta)
+    for l in range(1, _LANES):
+        f[l] = f[l - 1] * cq - s[l - 1] * sq
+        s[l] = s[l - 1] * cq + f[l - 1] * sq
+    for i in range(m - _LANES):
+        f[i + _LANES] = f[i] * cl - s[i] * sl
+        s[i + _LANES] = s[i] * cl + f[i] * sl
+
+
+@njit(**_OPTS)
+def _exp_block(g, m, ex, eq, el):
+    """g[i] = exp(ex + e*i) for i < m (eq = exp(e), el = exp(_LANES*e)), lanes as in _cos_block."""
+    g[0] = math.exp(ex)
+    for l in range(1, _LANES):
+        g[l] = g[l - 1] * eq
+    for i in range(m - _LANES):
+        g[i + _LANES] = g[i] * el
+
+
+@njit(**_OPTS)
 def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, short_piece):
     """out[lo + t - t_lo] for t in [t_lo, t_hi); blocks on a global grid, so values never depend on the window."""
     if t_hi <= t_lo:
@@ -131,8 +159,7 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
         return
     f = np.empty(_BLOCK)
     g = np.empty(_BLOCK)
-    c = np.empty(_LANES)
-    s = np.empty(_LANES)
+    sn = np.empty(_BLOCK)  # sines beside the cosines in f
     coef = np.empty(_MAX_TERMS + 1)
     cq, sq = math.cos(q), math.sin(q)
     cl, sl = math.cos(_LANES * q), math.sin(_LANES * q)
@@ -169,18 +196,7 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
         fv = f[skip:m]
         gv = g[skip:m]
         if shape == COS:
-            c[0] = math.cos(p + q * xg)
-            s[0] = math.sin(p + q * xg)
-            for l in range(1, _LANES):
-                c[l] = c[l - 1] * cq - s[l - 1] * sq
-                s[l] = s[l - 1] * cq + c[l - 1] * sq
-            for r in range(0, m, _LANES):
-                for l in range(_LANES):
-                    f[r + l] = c[l]
-                for l in range(_LANES):
-                    nc = c[l] * cl - s[l] * sl
-                    s[l] = s[l] * cl + c[l] * sl
-                    c[l] = nc
+            _cos_block(f, sn, m, p + q * xg, cq, sq, cl, sl)
         elif shape == POW:
             if terms > 0:
                 _series(f, skip, skip, m, ratio, coef, terms, f)
@@ -192,14 +208,7 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
             for i in range(fv.size):
                 fv[i] = p + q * (float(blo + i) - origin)
         if e != 0.0:
-            c[0] = math.exp(e * xg)
-            for l in range(1, _LANES):
-                c[l] = c[l - 1] * eq
-            for r in range(0, m, _LANES):
-                for l in range(_LANES):
-                    g[r + l] = c[l]
-                for l in range(_LANES):
-                    c[l] *= el
+            _exp_block(g, m, e * xg, eq, el)
             for i in range(d.size):
                 d[i] = a + b * gv[i] * (u + w * fv[i])
         else:
