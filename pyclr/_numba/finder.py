@@ -13,6 +13,7 @@ from .._reference.finder import ANALYZE_RESULT_SIZE, LOWESS_WORK_ROWS, LOG10_4, 
 # A numba number parser was not correctly rounded (1 ulp off on some inputs): the numba backend
 # parses CSV with the reference kernel, which is exact (and the C++ kernel is the fast path).
 from .._reference.finder import parse_columns
+from .._reference.finder import near_minimum as _ref_near_minimum
 
 # one kernel contract: the same names as the reference (and pyclr._core)
 from .._reference.finder import __all__  # noqa: E402,F401
@@ -331,17 +332,7 @@ def noise_sigma(y, fit, work):
 _SCALES = (1.0, 1.5, 2.0)  # pyclr._reference.finder.ANCHOR_SCALES
 
 
-@_jit
-def near_minimum(f, i, tau):
-    n = f.shape[0]
-    level = f[i] + tau
-    a = i
-    while a > 0 and f[a - 1] <= level:
-        a -= 1
-    b = i
-    while b < n - 1 and f[b + 1] <= level:
-        b += 1
-    return a, b
+near_minimum = _jit(_ref_near_minimum)  # plain loops: the reference compiles as it is
 
 
 @_jit
