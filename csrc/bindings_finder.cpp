@@ -52,6 +52,7 @@ void analyze_runs(const Arr &x, const Arr &y, const IArr &lengths, double width,
 void bind_finder(py::module_ &m) {
     m.attr("ANALYZE_RESULT_SIZE") = fk::kResultSize;
     m.attr("LOWESS_WORK_ROWS") = fk::kLowessWorkRows;
+    m.attr("ANALYZE_WORK_ROWS") = fk::kAnalyzeWorkRows;
 
     m.def("ema", [](const Arr &x, double alpha, Arr &out) { fk::ema(x.data(), x.shape(0), alpha, out.mutable_data()); },
           py::arg("x").noconvert(), py::arg("alpha"), py::arg("out").noconvert(), Release(),
@@ -98,6 +99,13 @@ void bind_finder(py::module_ &m) {
           py::arg("out").noconvert(), py::arg("slope").noconvert(), py::arg("work").noconvert(), Release(),
           "Zero-phase robust local-linear smoother, window ``|x_j - x_i| <= width/2`` (decades of LR when\n"
           "x = log10(lr)), bisquare robustness iterations (Cleveland 1979). Writes ``out`` and ``slope``.");
+    m.def("divergence_ceiling",
+          [](const Arr &x, const Arr &y, double width, Arr &work) {
+              return fk::divergence_ceiling(x.data(), y.data(), x.shape(0), width, work.mutable_data());
+          },
+          py::arg("x").noconvert(), py::arg("y").noconvert(), py::arg("width"), py::arg("work").noconvert(), Release(),
+          "``s + (s - min y)``, ``s`` the median of the finite losses within ``width / 2`` of the first lr: losses\n"
+          "above it are divergence and are clipped before smoothing. ``work``: n values.");
     m.def("noise_sigma",
           [](const Arr &y, const Arr &fit, Arr &work) { return fk::noise_sigma(y.data(), fit.data(), y.shape(0), work.mutable_data()); },
           py::arg("y").noconvert(), py::arg("fit").noconvert(), py::arg("work").noconvert(), Release(),
@@ -144,7 +152,7 @@ void bind_finder(py::module_ &m) {
           py::arg("work").noconvert(), py::arg("result").noconvert(), py::arg("n_threads"), Release(),
           "analyze_run on each row of ``[runs, points]`` arrays (first ``lengths[r]`` points), parallel over runs\n"
           "with std::thread and the GIL released (``n_threads <= 0``: one per hardware thread, at most\n"
-          "``work.shape[0]``); ``work`` is per thread: ``[threads, LOWESS_WORK_ROWS * (points + 1)]``.");
+          "``work.shape[0]``); ``work`` is per thread: ``[threads, ANALYZE_WORK_ROWS * (points + 1)]``.");
     m.def("bin_log",
           [](const Arr &lr, const Arr &loss, const Arr &edges, Arr &ox, Arr &oy, IArr &oc) {
               return fk::bin_log(lr.data(), loss.data(), lr.shape(0), edges.data(), edges.shape(0) - 1, ox.mutable_data(),

@@ -215,7 +215,54 @@ inline bool window_line(const double *const P[5], std::int64_t lo, std::int64_t 
     slope = b;
     return true;
 }
+
+// Keep out[i] within the range of the finite y in its window [x_i - half, x_i + half]: sliding
+// minimum and maximum with monotone queues of indices, stored in the float rows qlow and qhigh
+// (exact below 2^53). Windows without a finite y are left alone.
+void clamp_to_window_range(const double *x, const double *y, std::int64_t n, double half, double *out,
+                           double *qlow, double *qhigh) {
+    std::int64_t lo = 0, hi = 0, a0 = 0, a1 = 0, b0 = 0, b1 = 0;  // queues qlow[a0:a1], qhigh[b0:b1]
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double left = x[i] - half, right = x[i] + half;
+        for (; hi < n && x[hi] <= right; ++hi) {
+            const double v = y[hi];
+            if (v != v) continue;
+            while (a1 > a0 && y[static_cast<std::int64_t>(qlow[a1 - 1])] >= v) --a1;
+            qlow[a1++] = static_cast<double>(hi);
+            while (b1 > b0 && y[static_cast<std::int64_t>(qhigh[b1 - 1])] <= v) --b1;
+            qhigh[b1++] = static_cast<double>(hi);
+        }
+        while (x[lo] < left) ++lo;
+        while (a1 > a0 && qlow[a0] < static_cast<double>(lo)) ++a0;
+        while (b1 > b0 && qhigh[b0] < static_cast<double>(lo)) ++b0;
+        if (a1 > a0) {
+            const double low = y[static_cast<std::int64_t>(qlow[a0])], high = y[static_cast<std::int64_t>(qhigh[b0])];
+            if (out[i] < low)
+                out[i] = low;
+            else if (out[i] > high)
+                out[i] = high;
+        }
+    }
+}
 }  // namespace
+
+double divergence_ceiling(const double *x, const double *y, std::int64_t n, double width, double *work) {
+    const double inf = std::numeric_limits<double>::infinity();
+    if (n <= 0) return inf;
+    const double edge = x[0] + 0.5 * width;
+    std::int64_t m = 0, first = -1;
+    double lowest = inf;
+    for (std::int64_t i = 0; i < n; ++i) {
+        const double v = y[i];
+        if (v != v) continue;
+        if (first < 0) first = i;
+        if (v < lowest) lowest = v;
+        if (x[i] <= edge) work[m++] = v;
+    }
+    if (first < 0) return inf;
+    const double s = m ? median_inplace(work, m) : y[first];
+    return s + (s - lowest);
+}
 
 void lowess(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
             double *out, double *slope, double *work) {
@@ -266,6 +313,7 @@ void lowess(const double *x, const double *y, std::int64_t n, double width, std:
             }
         }
     }
+    clamp_to_window_range(x, y, n, half, out, w, r);
 }
 
 double noise_sigma(const double *y, const double *fit, std::int64_t n, double *work) {
@@ -404,8 +452,12 @@ void find_bounds(const double *x, const double *s, const double *slope, std::int
 void analyze_run(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
                  double base_frac, double plateau_frac, double edge, double *fit, double *slope,
                  double *work, double *result) {
-    lowess(x, y, n, width, iterations, fit, slope, work);
-    const double sigma = noise_sigma(y, fit, n, work);
+    // losses above the divergence ceiling are clipped (NaN stays NaN); every later step sees yc
+    const double ceiling = divergence_ceiling(x, y, n, width, work);
+    double *yc = work + kLowessWorkRows * (n + 1);
+    for (std::int64_t i = 0; i < n; ++i) yc[i] = y[i] > ceiling ? ceiling : y[i];
+    lowess(x, yc, n, width, iterations, fit, slope, work);
+    const double sigma = noise_sigma(yc, fit, n, work);
     std::int64_t first = -1;
     bool gaps = false;
     for (std::int64_t i = 0; i < n; ++i) {
@@ -431,7 +483,7 @@ void analyze_run(const double *x, const double *y, std::int64_t n, double width,
                 slope[i] = slope[i - 1];
             }
     }
-    const double anchor = valley_anchor(x, y, n, fit[0], width, sigma, work);
+    const double anchor = valley_anchor(x, yc, n, fit[0], width, sigma, work);
     find_bounds(x, fit, slope, n, sigma, base_frac, plateau_frac, edge, anchor, result);
 }
 

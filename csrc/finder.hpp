@@ -11,6 +11,7 @@ namespace finder {
 
 constexpr int kResultSize = 16;
 constexpr int kLowessWorkRows = 8;
+constexpr int kAnalyzeWorkRows = kLowessWorkRows + 1;  // lowess's rows and the clipped losses
 enum Slot {
     R_BASE, R_MAX, R_MIN, R_DIVERGE, R_SIGMA, R_DROP, R_PLATEAU, R_UNSTABLE, R_START, R_STEEPEST, R_MINSLOPE, R_FLAGS,
     R_XBASE, R_XMAX, R_ANCHOR, R_ONSET
@@ -26,6 +27,9 @@ std::int64_t slide_index(const double *grad, std::int64_t n, double thresh, std:
 std::int64_t steep_index(const double *lrs, const double *y, std::int64_t n);
 std::int64_t ignite_index(const double *s, std::int64_t n);
 std::int64_t stop_index(const double *s, std::int64_t n, double threshold, bool best_from_previous);
+// s + (s - min y): s the median of the finite y within width / 2 of x[0] (else the first finite y);
+// inf if no y is finite. work: n values.
+double divergence_ceiling(const double *x, const double *y, std::int64_t n, double width, double *work);
 void lowess(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
             double *out, double *slope, double *work);
 double noise_sigma(const double *y, const double *fit, std::int64_t n, double *work);
@@ -38,6 +42,7 @@ double valley_anchor(const double *x, const double *y, std::int64_t n, double le
                      double *work);
 void find_bounds(const double *x, const double *s, const double *slope, std::int64_t n, double sigma,
                  double base_frac, double plateau_frac, double edge, double anchor, double *result);
+// work: kAnalyzeWorkRows * (n + 1) values.
 void analyze_run(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
                  double base_frac, double plateau_frac, double edge, double *fit, double *slope,
                  double *work, double *result);

@@ -545,8 +545,14 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
        there), ignore isolated non-finite losses; detect linear vs exponential sweeps.
        Logs longer than ``bin_threshold`` points are averaged into LR bins of
        ``width/20`` decades first.
-    2. Smooth: robust local-linear LOWESS with a symmetric window of ``width`` decades
-       (zero phase: no EMA lag), two bisquare robustness passes. Robustness rejects *spikes*,
+    2. Clip: losses above the divergence ceiling :math:`s + (s - \min L)` (:math:`s` the median
+       loss in the first half window) are set to it. Such a loss only says "diverged", and a
+       blown-up value (1e30 is common) used to drag the local lines near it far below zero,
+       so that the smoothed "minimum" sat after the divergence.
+       Smooth: robust local-linear LOWESS with a symmetric window of ``width`` decades
+       (zero phase: no EMA lag), two bisquare robustness passes, each value kept within the
+       range of the losses in its window (a line extrapolated across the jump into divergence
+       could undershoot them all). Robustness rejects *spikes*,
        not structure: a point above the fit is judged by its residual (a spike or a burst of
        instability gets weight 0), a point below it by the smaller of its residual and its
        distance to the median of its 5-point neighbourhood, so an isolated dip is rejected
@@ -581,10 +587,10 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
        instability after it are set by the optimizer's stability limit and move least. On
        those runs (MLP on digits, SGD-momentum and Adam, 5 seeds x 50/100/200/400 iterations)
        the bounds spread 1.25-1.87x over iteration counts per seed, except Adam seed 4 at
-       2.27x (5-seed combinations: 1.35x SGD-m, 1.66x Adam), and 1.12-1.53x over seeds at a
-       fixed iteration count (1.45x and 1.34x at 200 iterations), except Adam at 400
+       2.07x (5-seed combinations: 1.41x SGD-m, 1.66x Adam), and 1.18-1.50x over seeds at a
+       fixed iteration count (1.45x and 1.18x at 200 iterations), except Adam at 400
        iterations, 1.94x: its valley floor is so flat that the smoothed minimum, which caps
-       ``max_lr``, lands anywhere between 5.5e-3 and 1.2e-2. Divergence = first LR after the
+       ``max_lr``, lands anywhere between 5.5e-3 and 1.3e-2. Divergence = first LR after the
        minimum where :math:`s > s_0`.
     4. Verdict: ``too_short``, ``no_descent`` (drop under 4 noise units of the smoothed
        curve), ``too_noisy`` (drop under 1.5 raw noise units), ``no_turn_up`` (minimum at the
@@ -639,7 +645,7 @@ def _run_one(p: _Prepared) -> Analysis:
     slope = np.empty(n)
     res = np.empty(_backend.kernels().ANALYZE_RESULT_SIZE)
     if n >= 2:
-        work = np.empty(_backend.kernels().LOWESS_WORK_ROWS * (n + 1))
+        work = np.empty(_backend.kernels().ANALYZE_WORK_ROWS * (n + 1))
         d = _DEFAULTS
         _backend.kernels().analyze_run(p.x, p.y, p.width, d["iterations"], d["base_frac"], d["plateau_frac"],
                                        d["edge"], fit, slope, work, res)
@@ -694,7 +700,7 @@ def _analyze_many(lrs: Any, losses: Any, width, n_threads, bin_threshold) -> Ana
     slope = np.empty((runs, pts))
     threads = n_threads if n_threads > 0 else (os.cpu_count() or 1)
     # scratch per thread, not per run (kilobytes instead of runs * pts * 8 values)
-    work = np.empty((max(1, min(threads, runs)), K.LOWESS_WORK_ROWS * (pts + 1)))
+    work = np.empty((max(1, min(threads, runs)), K.ANALYZE_WORK_ROWS * (pts + 1)))
     res = np.empty((runs, K.ANALYZE_RESULT_SIZE))
     d = _DEFAULTS
     K.analyze_runs(LX, Yc, lengths, float(w), d["iterations"], d["base_frac"], d["plateau_frac"], d["edge"],

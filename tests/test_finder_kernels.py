@@ -28,6 +28,9 @@ def logs(draw, min_size=2, max_size=120, nan=False):
     y = 2.0 - np.tanh(2 * (x + 3)) + rng.normal(0, draw(st.sampled_from([0.0, 0.01, 0.3])), n)
     if draw(st.booleans()):
         y[rng.integers(0, n)] += 20.0  # a spike
+    if draw(st.booleans()):  # the run diverges: losses blow up to ~1e30
+        cut = draw(st.integers(n // 2, n))
+        y[cut:] = 3.0 * 10.0 ** np.linspace(0, 30, n - cut)
     if nan and draw(st.booleans()):
         y[rng.integers(0, n, size=max(1, n // 10))] = np.nan
     if draw(st.booleans()):  # ties
@@ -120,11 +123,39 @@ def test_lowess_and_noise(kernels, xy, width, iterations):
     _close(s1, s2)
 
 
+@given(logs(min_size=3, nan=True), st.sampled_from([0.05, 0.3, 1.0]), st.integers(0, 2))
+def test_lowess_stays_within_the_losses_of_its_window(xy, width, iterations):
+    x, y = xy
+    n = x.shape[0]
+    fit = np.empty(n)
+    REF.lowess(x, y, width, iterations, fit, np.empty(n), np.empty(REF.LOWESS_WORK_ROWS * (n + 1)))
+    for i in range(n):
+        window = y[np.abs(x - x[i]) <= width / 2]
+        window = window[np.isfinite(window)]
+        if window.size:
+            assert window.min() <= fit[i] <= window.max()
+
+
+@given(logs(min_size=1, nan=True), st.sampled_from([0.05, 0.3, 1.0]))
+def test_divergence_ceiling(kernels, xy, width):
+    x, y = xy
+    n = x.shape[0]
+    c = kernels.divergence_ceiling(x, y, width, np.empty(n))
+    _close(c, REF.divergence_ceiling(x, y, width, np.empty(n)))
+    finite = y[np.isfinite(y)]
+    if finite.size:
+        first = y[(x <= x[0] + width / 2) & np.isfinite(y)]
+        s = np.median(first) if first.size else finite[0]
+        assert c == s + (s - finite.min())
+    else:
+        assert c == np.inf
+
+
 @given(logs(min_size=3, nan=True), st.sampled_from([0.1, 0.3]))
 def test_analyze_run_and_batch(kernels, xy, width):
     x, y = xy
     n = x.shape[0]
-    rows = REF.LOWESS_WORK_ROWS * (n + 1)
+    rows = REF.ANALYZE_WORK_ROWS * (n + 1)
     args = (x, y, width, 2, 0.1, 0.1, 0.0)
     _, _, o1, o2 = _both(kernels, "analyze_run", *args,
                          outs=[np.empty(n), np.empty(n), np.empty(rows), np.empty(REF.ANALYZE_RESULT_SIZE)])
@@ -142,7 +173,7 @@ def test_analyze_run_and_batch(kernels, xy, width):
     for r, m in enumerate(lengths):
         single = np.empty(REF.ANALYZE_RESULT_SIZE)
         REF.analyze_run(x[:m], y[:m], width, 2, 0.1, 0.1, 0.0, np.empty(m), np.empty(m),
-                        np.empty(REF.LOWESS_WORK_ROWS * (m + 1)), single)
+                        np.empty(REF.ANALYZE_WORK_ROWS * (m + 1)), single)
         _close(outs[3][r], single)
 
 

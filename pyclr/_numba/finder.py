@@ -9,10 +9,11 @@ import math
 import numba as nb
 import numpy as np
 
-from .._reference.finder import ANALYZE_RESULT_SIZE, LOWESS_WORK_ROWS, LOG10_4, FLAG_ONSET_ABOVE_MAX
+from .._reference.finder import ANALYZE_RESULT_SIZE, ANALYZE_WORK_ROWS, LOWESS_WORK_ROWS, LOG10_4, FLAG_ONSET_ABOVE_MAX
 # A numba number parser was not correctly rounded (1 ulp off on some inputs): the numba backend
 # parses CSV with the reference kernel, which is exact (and the C++ kernel is the fast path).
 from .._reference.finder import parse_columns
+from .._reference.finder import divergence_ceiling as _ref_divergence_ceiling
 from .._reference.finder import near_minimum as _ref_near_minimum
 
 # one kernel contract: the same names as the reference (and pyclr._core)
@@ -314,6 +315,48 @@ def lowess(x, y, width, iterations, out, slope, work):
                 w[i] = t * t
             else:
                 w[i] = 0.0
+    _clamp_to_window_range(x, y, half, out, w, r)
+
+
+@_jit
+def _clamp_to_window_range(x, y, half, out, qlow, qhigh):
+    """Keep out[i] within the range of the finite y in its window: sliding minimum and maximum
+    with monotone queues of indices (stored in the float rows qlow / qhigh, exact below 2**53)."""
+    n = x.shape[0]
+    lo = 0
+    hi = 0
+    a0 = a1 = b0 = b1 = 0  # queue heads and tails: qlow[a0:a1], qhigh[b0:b1]
+    for i in range(n):
+        left = x[i] - half
+        right = x[i] + half
+        while hi < n and x[hi] <= right:
+            v = y[hi]
+            if v == v:
+                while a1 > a0 and y[int(qlow[a1 - 1])] >= v:
+                    a1 -= 1
+                qlow[a1] = hi
+                a1 += 1
+                while b1 > b0 and y[int(qhigh[b1 - 1])] <= v:
+                    b1 -= 1
+                qhigh[b1] = hi
+                b1 += 1
+            hi += 1
+        while x[lo] < left:
+            lo += 1
+        while a1 > a0 and qlow[a0] < lo:
+            a0 += 1
+        while b1 > b0 and qhigh[b0] < lo:
+            b0 += 1
+        if a1 > a0:
+            low = y[int(qlow[a0])]
+            high = y[int(qhigh[b0])]
+            if out[i] < low:
+                out[i] = low
+            elif out[i] > high:
+                out[i] = high
+
+
+divergence_ceiling = _jit(_ref_divergence_ceiling)  # masks and a median: the reference compiles as it is
 
 
 @_jit
@@ -460,8 +503,14 @@ def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, anchor, resul
 @_jit
 def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slope, work, result):
     n = x.shape[0]
-    lowess(x, y, width, iterations, fit, slope, work)
-    sigma = noise_sigma(y, fit, work[:n])
+    stride = n + 1
+    ceiling = divergence_ceiling(x, y, width, work[:n])
+    yc = work[LOWESS_WORK_ROWS * stride : LOWESS_WORK_ROWS * stride + n]
+    for i in range(n):
+        yc[i] = y[i] if not (y[i] > ceiling) else ceiling  # NaN stays NaN
+    work = work[: LOWESS_WORK_ROWS * stride]
+    lowess(x, yc, width, iterations, fit, slope, work)
+    sigma = noise_sigma(yc, fit, work[:n])
     first = -1
     gaps = False
     for i in range(n):
@@ -482,7 +531,7 @@ def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slo
             if not (fit[i] == fit[i]):
                 fit[i] = fit[i - 1]
                 slope[i] = slope[i - 1]
-    anchor = valley_anchor(x, y, fit[0], width, sigma, work)
+    anchor = valley_anchor(x, yc, fit[0], width, sigma, work)
     find_bounds(x, fit, slope, sigma, base_frac, plateau_frac, edge, anchor, result)
 
 
@@ -499,7 +548,7 @@ def analyze_runs(x, y, lengths, width, iterations, base_frac, plateau_frac, edge
         for r in range(t, runs, nt):
             m = lengths[r]
             analyze_run(x[r, :m], y[r, :m], width, iterations, base_frac, plateau_frac, edge,
-                        fit[r, :m], slope[r, :m], work[t, : LOWESS_WORK_ROWS * (m + 1)], result[r])
+                        fit[r, :m], slope[r, :m], work[t, : ANALYZE_WORK_ROWS * (m + 1)], result[r])
 
 
 @_jit

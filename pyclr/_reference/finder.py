@@ -28,6 +28,7 @@ __all__ = [
     "steep_index",
     "ignite_index",
     "stop_index",
+    "divergence_ceiling",
     "lowess",
     "noise_sigma",
     "near_minimum",
@@ -40,12 +41,15 @@ __all__ = [
     "parse_columns",
     "ANALYZE_RESULT_SIZE",
     "LOWESS_WORK_ROWS",
+    "ANALYZE_WORK_ROWS",
 ]
 
 #: Length of the ``result`` vector written by :func:`find_bounds` / :func:`analyze_run`.
 ANALYZE_RESULT_SIZE = 16
-#: ``work`` for :func:`lowess` / :func:`analyze_run` holds this many rows of ``n + 1`` values.
+#: ``work`` for :func:`lowess` holds this many rows of ``n + 1`` values.
 LOWESS_WORK_ROWS = 8
+#: ``work`` for :func:`analyze_run` holds this many rows: :func:`lowess`'s and the clipped losses.
+ANALYZE_WORK_ROWS = LOWESS_WORK_ROWS + 1
 
 # result slots (shared by all backends; pyclr.finder names them)
 R_BASE, R_MAX, R_MIN, R_DIVERGE, R_SIGMA, R_DROP, R_PLATEAU, R_UNSTABLE, R_START, R_STEEPEST, R_MINSLOPE, R_FLAGS, \
@@ -251,7 +255,9 @@ def lowess(x, y, width, iterations, out, slope, work):
     straight line over the window cannot follow, keeps its weight instead of being cut off.
     A window that a robustness pass leaves without weight keeps the previous pass's value.
     The window is symmetric in ``x`` (no lag, unlike a causal EMA) and its width is in decades
-    when ``x = log10(lr)``. Window sums come from prefix sums (O(n)); ``work`` has
+    when ``x = log10(lr)``. Finally each value is kept within the range of the finite losses
+    in its window (:func:`_clamp_to_window_range`; ``slope`` stays the line's). Window sums come
+    from prefix sums and window ranges from monotone queues (O(n)); ``work`` has
     ``LOWESS_WORK_ROWS * (n + 1)`` values. Points whose window holds no finite loss get NaN.
     """
     n = x.shape[0]
@@ -294,6 +300,22 @@ def lowess(x, y, width, iterations, out, slope, work):
                 r[j] = d
         u = r / (6.0 * m)
         w[:] = np.where(finite & (u < 1.0), (1.0 - u * u) ** 2, 0.0)
+    _clamp_to_window_range(y, lo, hi, out)
+
+
+def _clamp_to_window_range(y, lo, hi, out):
+    """Keep each ``out[i]`` within the range of the finite ``y[lo[i]:hi[i]]`` (its window): a
+    line extrapolated across a jump (a valley floor running into divergence) can otherwise land
+    below every loss it summarises. Windows without a finite loss are left alone."""
+    n = y.shape[0]
+    ends = np.empty(2 * n, dtype=np.int64)  # reduceat over [lo, hi) pairs; hi == n needs a sentinel
+    ends[0::2], ends[1::2] = lo, hi
+    padded = np.append(y, np.nan)
+    with np.errstate(invalid="ignore"):
+        low = np.fmin.reduceat(padded, ends)[0::2]
+        high = np.fmax.reduceat(padded, ends)[0::2]
+    has = (hi > lo) & (low == low)
+    out[:] = np.where(has & (out < low), low, np.where(has & (out > high), high, out))
 
 
 def _median5(y, j):
@@ -321,6 +343,25 @@ def _solve(xc, s0, s1, s2, sy, sxy, out, slope):
         b = np.where(s0 > 0.0, b, np.nan)
         out[:] = np.where(s0 > 0.0, my + b * (xc - mx), np.nan)
         slope[:] = b
+
+
+def divergence_ceiling(x, y, width, work):
+    """The level above which a loss is divergence: ``s + (s - y_min)``, ``s`` the median of the
+    finite losses within ``width / 2`` of the first LR (the first finite loss if there are
+    none), ``y_min`` the smallest finite loss; ``inf`` if no loss is finite.
+
+    :func:`analyze_run` clips losses at it before smoothing: a loss that has risen above its
+    start by more than the whole descent says only "diverged", and a blown-up value (1e30 is
+    common) would otherwise drag every local line near it, and cancel the prefix sums, far
+    below zero. ``work`` needs ``n`` values."""
+    finite = y == y
+    if not finite.any():
+        return math.inf
+    first = y[finite & (x <= x[0] + 0.5 * width)]
+    if first.size == 0:
+        first = y[finite][:1]
+    s = float(np.median(first))
+    return s + (s - float(np.min(y[finite])))
 
 
 def noise_sigma(y, fit, work):
@@ -489,15 +530,21 @@ def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, anchor, resul
 
 
 def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slope, work, result):
-    """One range test end to end: :func:`lowess` -> :func:`noise_sigma` -> (gaps filled) ->
-    :func:`valley_anchor` (clipped at the smoothed start ``fit[0]``) -> :func:`find_bounds`.
+    """One range test end to end: losses clipped at :func:`divergence_ceiling` -> :func:`lowess`
+    -> :func:`noise_sigma` -> (gaps filled) -> :func:`valley_anchor` (clipped at the smoothed
+    start ``fit[0]``) -> :func:`find_bounds`; every step after the clip sees the clipped losses.
 
     ``x`` increasing, ``y`` may hold NaN. A log whose smoothed curve is all NaN gets
-    ``result[R_MIN] = -1``.
+    ``result[R_MIN] = -1``. ``work`` has ``ANALYZE_WORK_ROWS * (n + 1)`` values.
     """
     n = x.shape[0]
-    lowess(x, y, width, iterations, fit, slope, work)
-    sigma = noise_sigma(y, fit, work[:n])
+    stride = n + 1
+    ceiling = divergence_ceiling(x, y, width, work[:n])
+    yc = work[LOWESS_WORK_ROWS * stride : LOWESS_WORK_ROWS * stride + n]
+    yc[:] = np.minimum(y, ceiling)  # NaN stays NaN
+    work = work[: LOWESS_WORK_ROWS * stride]
+    lowess(x, yc, width, iterations, fit, slope, work)
+    sigma = noise_sigma(yc, fit, work[:n])
     if not np.all(fit == fit):
         # a gap wider than the window: carry neighbours so the bound search sees a curve
         good = fit == fit
@@ -511,20 +558,20 @@ def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slo
         idx[:first] = first
         fit[:] = fit[idx]
         slope[:] = slope[idx]
-    anchor = valley_anchor(x, y, fit[0], width, sigma, work)
+    anchor = valley_anchor(x, yc, fit[0], width, sigma, work)
     find_bounds(x, fit, slope, sigma, base_frac, plateau_frac, edge, anchor, result)
 
 
 def analyze_runs(x, y, lengths, width, iterations, base_frac, plateau_frac, edge, fit, slope, work, result, n_threads):
     """:func:`analyze_run` on each row ``r`` of ``[runs, points]`` arrays, using the first
     ``lengths[r]`` points; ``result`` is ``[runs, ANALYZE_RESULT_SIZE]``. ``work`` is scratch per
-    thread, ``[threads, LOWESS_WORK_ROWS * (points + 1)]`` (at least one row; the compiled
+    thread, ``[threads, ANALYZE_WORK_ROWS * (points + 1)]`` (at least one row; the compiled
     backends run at most ``work.shape[0]`` threads, thread ``t`` taking runs ``t, t + T, ...``).
     ``n_threads`` is ignored here."""
     for r in range(x.shape[0]):
         m = int(lengths[r])
         analyze_run(x[r, :m], y[r, :m], width, iterations, base_frac, plateau_frac, edge,
-                    fit[r, :m], slope[r, :m], work[0, : LOWESS_WORK_ROWS * (m + 1)], result[r])
+                    fit[r, :m], slope[r, :m], work[0, : ANALYZE_WORK_ROWS * (m + 1)], result[r])
 
 
 def bin_log(lr, loss, edges, out_x, out_y, out_count):
