@@ -233,51 +233,55 @@ def _load_json(path, lr, loss) -> RangeTestLog:
     raise ValueError(f"Expected a JSON object of lists or a list of records in {path}, but got {type(data).__name__}")
 
 
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+#: Bytes read (and parsed, on all cores) at a time. One buffer of this size is reused for the
+#: whole file: memory the process has touched before is much cheaper than fresh pages, which on a
+#: virtual machine can cost as much as the parse (a 400 MB file read whole took 0.06-1.0 s to land).
+_CHUNK_BYTES = 1 << 25
 
 
-def _read_file(path) -> np.ndarray:
-    """The file's bytes in a uint8 array, read straight into it (no bytes object, no copy).
+def _last_newline(buf: np.ndarray, end: int) -> int:
+    """Index of the last newline in ``buf[:end]``, or -1."""
+    stop, step = end, 4096
+    while stop > 0:
+        start = max(0, stop - step)
+        hit = np.flatnonzero(buf[start:stop] == 10)
+        if hit.shape[0]:
+            return start + int(hit[-1])
+        stop, step = start, min(4 * step, 1 << 22)
+    return -1
+
+
+def _line_chunks(f, size: int):
+    """Yield ``(file offset, bytes)`` pieces of the open binary file ``f`` that hold whole lines
+    (each ends with a newline, except at the end of the file), read into one reused uint8 buffer:
+    a piece is valid until the next one is asked for. A line longer than the buffer grows it.
 
     Not a memory map: a log rewritten while it is read (Lightning's CSVLogger rewrites
-    metrics.csv) would kill the process with SIGBUS; here it only gives a short read. A large
-    file is read in parts on all cores (``os.preadv`` releases the GIL).
-    """
-    with open(path, "rb", buffering=0) as f:
-        size = os.fstat(f.fileno()).st_size
-        buf = np.empty(size, dtype=np.uint8)
+    metrics.csv) would kill the process with SIGBUS; here it only ends the read early."""
+    cap = max(1, min(size + 1, _CHUNK_BYTES))  # + 1: a small file hits end-of-file in one read
+    buf = np.empty(cap, dtype=np.uint8)
+    held = offset = 0  # bytes of a partial line carried over; file offset of buf[0]
+    while True:
         view = memoryview(buf)
-        parts = max(1, min(_cpus(), size >> 23)) if hasattr(os, "preadv") else 1  # >= 8 MiB a part
-        bounds = [size * k // parts for k in range(parts + 1)]
-        done = bounds[:-1]
-
-        def read(k: int) -> None:
-            while done[k] < bounds[k + 1]:
-                n = os.preadv(f.fileno(), [view[done[k]:bounds[k + 1]]], done[k]) if parts > 1 else \
-                    f.readinto(view[done[k]:])
-                if not n:
-                    break
-                done[k] += n
-
-        if parts > 1:
-            import threading
-
-            pool = [threading.Thread(target=read, args=(k,)) for k in range(1, parts)]
-            for t in pool:
-                t.start()
-            read(0)
-            for t in pool:
-                t.join()
-        else:
-            read(0)
-    for k in range(parts):  # the file shrank while it was read: keep what precedes the gap
-        if done[k] < bounds[k + 1]:
-            return buf[:done[k]]
-    return buf
+        end = held
+        while end < cap:
+            n = f.readinto(view[end:])
+            if not n:
+                if end:
+                    yield offset, buf[:end]
+                return
+            end += n
+        last = _last_newline(buf, end)
+        if last < 0:  # a single line longer than the buffer
+            cap *= 2
+            grown = np.empty(cap, dtype=np.uint8)
+            grown[:end] = buf[:end]
+            buf, held = grown, end
+            continue
+        yield offset, buf[: last + 1]
+        held = end - last - 1
+        buf[:held] = buf[last + 1 : end]
+        offset += last + 1
 
 
 def _find_newline(buf: np.ndarray, pos: int) -> int:
@@ -291,20 +295,34 @@ def _find_newline(buf: np.ndarray, pos: int) -> int:
 
 
 def _count_newlines(buf: np.ndarray) -> int:
-    # In blocks that stay in cache: one pass at memory speed, no file-sized temporary.
+    # In blocks that stay in cache: one pass at memory speed, no buffer-sized temporary.
     step = 1 << 20
     return sum(int(np.count_nonzero(buf[k:k + step] == 10)) for k in range(0, buf.shape[0], step))
 
 
-def _row_capacity(body: np.ndarray) -> int:
-    """Rows to allocate for: the line count of a small body; for a large one an estimate from
-    four 64 KiB samples (shortest mean line, +25%), so that no pass is spent counting lines.
-    Pages never written cost no memory; the rare body with more rows is parsed again."""
-    n, w = body.shape[0], 1 << 16
-    if n <= 16 * w:
-        return _count_newlines(body) + 1
-    per_line = min(w / max(1, int(np.count_nonzero(body[s:s + w] == 10))) for s in (0, n // 3, 2 * n // 3, n - w))
-    return int(n / per_line * 1.25) + 1024
+def _lines_before(path, offset: int) -> int:
+    """How many lines of the file end before byte ``offset`` (for an error message only)."""
+    count = 0
+    with open(path, "rb") as f:
+        while offset > 0:
+            block = f.read(min(offset, 1 << 24))
+            if not block:
+                break
+            count += block.count(b"\n")
+            offset -= len(block)
+    return count
+
+
+def _row_capacity(sample: np.ndarray, total: int) -> int:
+    """Rows to allocate for a body of ``total`` bytes whose first bytes are ``sample``: its line
+    count if it is all there, else an estimate from the sample's mean line length (+25%), so
+    that no pass is spent counting lines. Pages never written cost no memory; a body with more
+    rows grows the arrays."""
+    if sample.shape[0] >= total:
+        return _count_newlines(sample) + 1
+    head = sample[: 1 << 20]
+    per_line = head.shape[0] / max(1, int(np.count_nonzero(head == 10))) if head.shape[0] else 16.0
+    return int(total / max(per_line, 2.0) * 1.25) + 1024  # a row takes at least 2 bytes
 
 
 def _line_text(buf: np.ndarray, line: int) -> str:
@@ -321,60 +339,73 @@ def _line_text(buf: np.ndarray, line: int) -> str:
     return buf[start:stop if stop >= 0 else buf.shape[0]].tobytes().decode("utf-8", "replace").rstrip("\r")
 
 
+def _header(chunks, path):
+    """Skip a BOM, blank lines and ``#`` comments. Returns the first other line (bytes), the
+    file offset where it starts, the file offset after it and the chunk it ends in."""
+    for offset, buf in chunks:
+        pos = 3 if offset == 0 and buf[:3].tobytes() == b"\xef\xbb\xbf" else 0
+        while pos < buf.shape[0]:
+            nl = _find_newline(buf, pos)
+            stop = buf.shape[0] if nl < 0 else nl
+            line = buf[pos:stop].tobytes()
+            if line.strip() and not line.lstrip().startswith(b"#"):
+                return line, offset + pos, offset + stop + 1, (offset, buf)
+            pos = stop + 1
+    raise ValueError(f"Expected a header row and data in {path}, but the file is empty")
+
+
 def _load_delimited(path, lr, loss) -> RangeTestLog:
-    raw = _read_file(path)
-    pos = 3 if raw[:3].tobytes() == b"\xef\xbb\xbf" else 0
-    # skip leading blank lines and '#' comments
-    line_no = 0
-    while True:
-        nl = _find_newline(raw, pos)
-        line = (raw[pos:] if nl < 0 else raw[pos:nl]).tobytes()
-        line_no += 1
-        if line.strip() and not line.lstrip().startswith(b"#"):
-            break
-        if nl < 0:
-            raise ValueError(f"Expected a header row and data in {path}, but the file is empty")
-        pos = nl + 1
-    header = line.decode("utf-8", "replace").rstrip("\r")
-    delim = "\t" if "\t" in header else (";" if header.count(";") > header.count(",") else ",")
-    names = [n.strip() for n in header.split(delim)]
-    body_start = pos + len(line) + 1
-    header_line = line_no
-    numeric = True
-    for n in names:
-        try:
-            float(n.strip('"'))
-        except ValueError:
-            numeric = False
-            break
-    if numeric:  # no header
-        if lr is None and loss is None and len(names) == 2:
-            i, j = 0, 1
+    with open(path, "rb", buffering=0) as f:
+        size = os.fstat(f.fileno()).st_size
+        chunks = _line_chunks(f, size)
+        line, line_start, body_start, first = _header(chunks, path)
+        header = line.decode("utf-8", "replace").rstrip("\r")
+        delim = "\t" if "\t" in header else (";" if header.count(";") > header.count(",") else ",")
+        names = [n.strip() for n in header.split(delim)]
+        numeric = True
+        for n in names:
+            try:
+                float(n.strip('"'))
+            except ValueError:
+                numeric = False
+                break
+        if numeric:  # no header: the line is the first row
+            if lr is None and loss is None and len(names) == 2:
+                i, j = 0, 1
+            else:
+                i = _pick([str(k) for k in range(len(names))], 0 if lr is None else lr, (), "lr", path)
+                j = _pick([str(k) for k in range(len(names))], 1 if loss is None else loss, (), "loss", path)
+            body_start = line_start
+            ci, cj = f"column {i}", f"column {j}"
         else:
-            i = _pick([str(k) for k in range(len(names))], 0 if lr is None else lr, (), "lr", path)
-            j = _pick([str(k) for k in range(len(names))], 1 if loss is None else loss, (), "loss", path)
-        body_start, header_line = pos, line_no - 1
-        ci, cj = f"column {i}", f"column {j}"
-    else:
-        i = _pick(names, lr, LR_COLUMNS, "lr", path)
-        j = _pick(names, loss, LOSS_COLUMNS, "loss", path)
-        ci, cj = names[i].strip('"'), names[j].strip('"')
-    # The cpp kernel splits the body at line starts and parses the parts on all cores, GIL released.
-    body = raw[min(body_start, raw.shape[0]):]
-    cap = _row_capacity(body)
-    while True:
-        a = np.empty(cap)
-        b = np.empty(cap)
-        status = np.zeros(3, dtype=np.int64)
-        rows = int(_backend.kernels().parse_columns(body, ord(delim), len(names), i, j, a, b, status))
-        if rows <= cap or int(status[1]):
-            break
-        cap = rows
-    if int(status[1]):
-        text = _line_text(body, int(status[1]))
-        why = (f"expected {len(names)} fields" if int(status[2]) == 1
-               else f"could not read a number in column {ci!r} or {cj!r}")
-        raise ValueError(f"{path}:{header_line + int(status[1])}: malformed row ({why}): {text[:200]!r}")
+            i = _pick(names, lr, LR_COLUMNS, "lr", path)
+            j = _pick(names, loss, LOSS_COLUMNS, "loss", path)
+            ci, cj = names[i].strip('"'), names[j].strip('"')
+        offset, buf = first
+        body = buf[min(body_start - offset, buf.shape[0]):]
+        cap = _row_capacity(body, size - body_start)
+        a, b = np.empty(cap), np.empty(cap)
+        rows = 0
+        kernel = _backend.kernels().parse_columns
+        while True:
+            # The cpp kernel splits the piece at line starts and parses the parts on all cores, GIL released.
+            status = np.zeros(3, dtype=np.int64)
+            got = int(kernel(body, ord(delim), len(names), i, j, a[rows:], b[rows:], status))
+            if int(status[1]):
+                text = _line_text(body, int(status[1]))
+                why = (f"expected {len(names)} fields" if int(status[2]) == 1
+                       else f"could not read a number in column {ci!r} or {cj!r}")
+                line_no = _lines_before(path, body_start) + int(status[1])
+                raise ValueError(f"{path}:{line_no}: malformed row ({why}): {text[:200]!r}")
+            if rows + got > cap:  # more rows than estimated: grow, parse this piece again
+                cap = max(2 * cap, rows + got)
+                a, b = np.concatenate([a[:rows], np.empty(cap - rows)]), np.concatenate([b[:rows], np.empty(cap - rows)])
+                continue
+            rows += got
+            nxt = next(chunks, None)
+            if nxt is None:
+                break
+            body_start, body = nxt
     if rows == 0:
         raise ValueError(f"Expected data rows after the header in {path}, but got none")
     if rows < cap // 2:  # do not keep a mostly blank file's allocation alive

@@ -247,18 +247,56 @@ def test_large_file_threads_and_error_line(use_backend, tmp_path):
 def test_capacity_estimate_too_small_is_parsed_again(use_backend, tmp_path, monkeypatch):
     from pyclr import logs
 
-    monkeypatch.setattr(logs, "_row_capacity", lambda body: 3)
+    monkeypatch.setattr(logs, "_row_capacity", lambda sample, total: 3)
     p = _write(tmp_path, "r.csv", "lr,loss\n" + "".join(f"{k + 1}e-3,{k}\n" for k in range(50)))
     log = pyclr.load_log(p)
     assert log.lrs.tolist() == [float(f"{k + 1}e-3") for k in range(50)] and log.losses.tolist() == list(range(50))
 
 
-def test_read_file_in_parts(tmp_path):
+@pytest.mark.parametrize("chunk", [1, 7, 64, 1 << 25])
+def test_line_chunks_hold_whole_lines(tmp_path, monkeypatch, chunk):
     from pyclr import logs
 
-    data = np.random.default_rng(3).integers(0, 256, (17 << 20) + 12345, dtype=np.uint8)  # > 2 parts of 8 MiB
-    p = tmp_path / "raw.bin"
-    data.tofile(p)
-    assert np.array_equal(logs._read_file(str(p)), data)
+    monkeypatch.setattr(logs, "_CHUNK_BYTES", chunk)
+    rng = np.random.default_rng(3)
+    data = rng.integers(0, 256, 5000, dtype=np.uint8)
+    data[rng.integers(0, 5000, 40)] = 10
+    data[1000:1300] = 65  # a line longer than the small buffers
+    for tail in (b"", b"\n", b"no newline at the end"):
+        p = tmp_path / "raw.bin"
+        p.write_bytes(data.tobytes() + tail)
+        with open(p, "rb", buffering=0) as f:
+            pieces = [(off, buf.tobytes()) for off, buf in logs._line_chunks(f, p.stat().st_size)]
+        joined = b"".join(b for _, b in pieces)
+        assert joined == data.tobytes() + tail
+        assert [off for off, _ in pieces] == list(np.cumsum([0] + [len(b) for _, b in pieces[:-1]]))
+        assert all(b.endswith(b"\n") for _, b in pieces[:-1])
     (tmp_path / "empty.csv").write_bytes(b"")
-    assert logs._read_file(str(tmp_path / "empty.csv")).shape == (0,)
+    with open(tmp_path / "empty.csv", "rb", buffering=0) as f:
+        assert list(logs._line_chunks(f, 0)) == []
+
+
+@pytest.mark.parametrize("chunk", [16, 100, 4096])
+def test_file_read_in_small_pieces(use_backend, tmp_path, monkeypatch, chunk):
+    """The loader reads big files in pieces of _CHUNK_BYTES; small pieces put every boundary
+    case (header after pieces of comments, rows across pieces, errors in a later piece) in
+    a small file."""
+    from pyclr import logs
+
+    monkeypatch.setattr(logs, "_CHUNK_BYTES", chunk)
+    rows = [f"{k + 1}e-4,{k / 7!r}" for k in range(300)]
+    comments = "".join(f"# comment {k}\n" for k in range(12)) + "\n"
+    p = _write(tmp_path, "c.csv", "\ufeff" + comments + "lr,loss\r\n" + "\r\n".join(rows))
+    log = pyclr.load_log(p)
+    assert log.lrs.tolist() == [float(f"{k + 1}e-4") for k in range(300)]
+    assert log.losses.tolist() == [k / 7 for k in range(300)]
+    p = _write(tmp_path, "n.csv", "\n".join(rows) + "\n")  # no header
+    assert pyclr.load_log(p).lrs.shape == (300,)
+    bad = list(rows)
+    bad[250] = "0.1,oops"
+    p = _write(tmp_path, "bad.csv", comments + "lr,loss\n" + "\n".join(bad) + "\n")
+    with pytest.raises(ValueError, match=rf"bad.csv:{13 + 1 + 251}: malformed row \(could not read a number"):
+        pyclr.load_log(p)
+    p = _write(tmp_path, "only.csv", comments)
+    with pytest.raises(ValueError, match="the file is empty"):
+        pyclr.load_log(p)
