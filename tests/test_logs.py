@@ -276,6 +276,20 @@ def test_line_chunks_hold_whole_lines(tmp_path, monkeypatch, chunk):
         assert list(logs._line_chunks(f, 0)) == []
 
 
+def test_fill_reads_in_parts(tmp_path):
+    from pyclr import logs
+
+    data = np.random.default_rng(3).integers(0, 256, (17 << 20) + 12345, dtype=np.uint8)  # > 2 parts of 8 MiB
+    p = tmp_path / "raw.bin"
+    data.tofile(p)
+    with open(p, "rb", buffering=0) as f:
+        whole = np.zeros(data.shape[0], dtype=np.uint8)
+        assert logs._fill(f, memoryview(whole), 0) == data.shape[0] and np.array_equal(whole, data)
+        more = np.zeros(data.shape[0], dtype=np.uint8)  # the file ends inside the second part
+        assert logs._fill(f, memoryview(more), 100) == data.shape[0] - 100
+        assert np.array_equal(more[: data.shape[0] - 100], data[100:])
+
+
 @pytest.mark.parametrize("chunk", [16, 100, 4096])
 def test_file_read_in_small_pieces(use_backend, tmp_path, monkeypatch, chunk):
     """The loader reads big files in pieces of _CHUNK_BYTES; small pieces put every boundary
