@@ -10,9 +10,7 @@ import numba as nb
 import numpy as np
 
 from .._reference.finder import ANALYZE_RESULT_SIZE, ANALYZE_WORK_ROWS, LOWESS_WORK_ROWS, LOG10_4, FLAG_ONSET_ABOVE_MAX
-# A numba number parser was not correctly rounded (1 ulp off on some inputs): the numba backend
-# parses CSV with the reference kernel, which is exact (and the C++ kernel is the fast path).
-from .._reference.finder import parse_columns
+from .csv import parse_columns  # noqa: F401  (compiled for common lines, the reference for the rest)
 from .._reference.finder import divergence_ceiling as _ref_divergence_ceiling
 from .._reference.finder import near_minimum as _ref_near_minimum
 
