@@ -12,6 +12,7 @@ spread is shown).
 """
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import warnings
@@ -28,6 +29,7 @@ HELDOUT_GROUPS = [range(5 + 5 * g, 10 + 5 * g) for g in range(8)]
 ITERS = (50, 100, 200, 400)
 
 
+@functools.lru_cache(maxsize=None)  # each log is read once, not once per rule and table
 def _log(opt: str, n: int, seed: int):
     folder = "seed_runs" if seed < 5 else "seed_runs_heldout"
     return pyclr.load_log(os.path.join(DATA, folder, f"{opt}_exp_n{n}_s{seed}.csv"))

@@ -439,7 +439,7 @@ def _load_delimited(path, lr, loss) -> RangeTestLog:
                 raise ValueError(f"{path}:{line_no}: malformed row ({why}): {text[:200]!r}")
             if rows + got > cap:  # more rows than estimated: grow, parse this piece again
                 cap = max(2 * cap, rows + got)
-                a, b = np.concatenate([a[:rows], np.empty(cap - rows)]), np.concatenate([b[:rows], np.empty(cap - rows)])
+                a, b = (np.concatenate([v[:rows], np.empty(cap - rows)]) for v in (a, b))
                 continue
             rows += got
             nxt = next(chunks, None)

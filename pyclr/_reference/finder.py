@@ -257,7 +257,7 @@ def lowess(x, y, width, iterations, out, slope, work):
     The window is symmetric in ``x`` (no lag, unlike a causal EMA) and its width is in decades
     when ``x = log10(lr)``. Finally each value is kept within the range of the finite losses
     in its window (:func:`_clamp_to_window_range`; ``slope`` stays the line's). Window sums come
-    from prefix sums and window ranges from monotone queues (O(n)); ``work`` has
+    from prefix sums (O(n); the compiled backends take window ranges from monotone queues); ``work`` has
     ``LOWESS_WORK_ROWS * (n + 1)`` values. Points whose window holds no finite loss get NaN.
     """
     n = x.shape[0]
