@@ -56,6 +56,11 @@ def _worker(rank: int, world: int, port: int, outdir: str) -> None:
         dist.barrier()  # neither rank tears gloo down while the other still talks to it
     finally:
         dist.destroy_process_group()
+    # Leave without interpreter teardown: gloo's worker threads can still be alive then, and
+    # destroying them aborted rank 0 once in CI ("terminate called without an active exception",
+    # SIGABRT; see pytorch/pytorch#179291). The results are on disk; an exception above still
+    # ends the process with an error, as it never gets here.
+    os._exit(0)
 
 
 def test_ddp_two_ranks_average_and_stop_together(tmp_path):
