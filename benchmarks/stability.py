@@ -9,10 +9,14 @@ spread is shown).
 * tests/data/seed_runs_heldout: seeds 5-44, eight more groups of five, generated after the rule
   was fixed (no parameter changed after seeing them): how the figures carry over.
   The anchors' single suggestions (``pyclr.suggest``) are measured on the same groups.
+* tests/data/seed_runs_small_batch: the same sweeps with batches of 4 and 16, seeds 0-19 (four
+  groups of five), also generated after the rule was fixed: the noisy regime in which the
+  anchors' steepest-gradient suggestions swing by 10x to 50x between seeds.
 """
 from __future__ import annotations
 
 import functools
+import math
 import os
 import statistics
 import warnings
@@ -113,10 +117,149 @@ def heldout() -> None:
         print(f"| {m} | " + " | ".join(cells[o].replace(" | ", " \\| ") for o in OPTIMIZERS) + " |")
 
 
+SMALL_BATCHES = (4, 16)
+SMALL_GROUPS = [range(5 * g, 5 + 5 * g) for g in range(4)]
+
+
+def _small_batch_runs(opt: str, batch: int, n: int):
+    d = np.load(os.path.join(DATA, "seed_runs_small_batch", f"{opt}_b{batch}_n{n}.npz"))
+    return [(d["lr"], row) for row in d["loss"]]
+
+
+def _rule_values(rule: str, runs) -> list:
+    """(base_lr, max_lr) by analyze() for "pyclr" (None unless the verdict is ok), else the anchor's
+    suggestion (None where the library itself fails on the run)."""
+    out = []
+    for lrs, losses in runs:
+        if rule == "pyclr":
+            a = pyclr.analyze(lrs, losses)
+            out.append((a.base_lr, a.max_lr) if a.ok else None)
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                out.append((pyclr.suggest(lrs, losses, method=rule),))
+        except ValueError:
+            out.append(None)
+    return out
+
+
+def _values_ratio(vals) -> float:
+    """max/min of each component over the runs that gave an answer (the larger one); nan if < 2."""
+    vals = [v for v in vals if v is not None]
+    if len(vals) < 2:
+        return float("nan")
+    return max(_ratio(component) for component in zip(*vals))
+
+
+def small_batch() -> dict:
+    """Seed and iteration spreads of every rule on the small-batch runs; returns the cells:
+    ``cells[rule, opt, batch] = (median 5-seed spread per iteration count, groups over 1.5x per
+    iteration count, median spread over iteration counts per seed, seeds over 2x)``."""
+    configs = [(opt, b) for b in SMALL_BATCHES for opt in OPTIMIZERS]
+    seeds = range(5 * len(SMALL_GROUPS))
+    cells: dict = {}
+    combined: dict = {}
+    medians: dict = {}
+    for opt, b in configs:
+        runs = {n: _small_batch_runs(opt, b, n) for n in ITERS}
+        for rule in ("pyclr",) + METHODS:
+            vals = {n: _rule_values(rule, runs[n]) for n in ITERS}
+            if rule == "pyclr":
+                medians[opt, b] = [statistics.median(v[1] for v in vals[n] if v is not None) for n in ITERS]
+            by_group = {n: [_values_ratio([vals[n][s] for s in g]) for g in SMALL_GROUPS] for n in ITERS}
+            iters = [_values_ratio([vals[n][s] for n in ITERS]) for s in seeds]
+            cells[rule, opt, b] = ([statistics.median(by_group[n]) for n in ITERS],
+                                   [sum(not v <= 1.5 for v in by_group[n]) for n in ITERS],
+                                   statistics.median(iters), sum(not v <= 2 for v in iters))
+        comb = [[pyclr.analyze([runs[n][s][0] for s in g], [runs[n][s][1] for s in g]) for g in SMALL_GROUPS]
+                for n in ITERS]
+        combined[opt, b] = [_spread(c) for c in comb]
+    groups = len(SMALL_GROUPS)
+    names = [f"{OPTIMIZERS[o]}, batch {b}" for o, b in configs]
+    print(f"\nSmall batches (tests/data/seed_runs_small_batch; seeds 0-19 in {groups} groups of 5, generated after "
+          f"the bound rule was fixed). 5-seed spread, median over the groups ({' / '.join(map(str, ITERS))}) \\| over "
+          f"{ITERS[0]}..{ITERS[-1]} iterations per seed, median:\n")
+    print("| rule | " + " | ".join(names) + " | worst 5-seed cell |")
+    print("|---|" + "---|" * (len(configs) + 1))
+    for rule in ("pyclr",) + METHODS:
+        row = [cells[rule, o, b] for o, b in configs]
+        label = "pyclr (max_lr, base_lr)" if rule == "pyclr" else rule
+        print(f"| {label} | " + " | ".join(" / ".join(f"{v:.2f}x" for v in c[0]) + f" \\| {c[2]:.2f}x" for c in row)
+              + f" | {max(max(c[0]) for c in row):.2f}x |")
+    print("\npyclr on the same runs:\n")
+    print("| | " + " | ".join(names) + " |")
+    print("|---|" + "---|" * len(configs))
+    print("| groups over 1.5x per iteration count | "
+          + " | ".join(" / ".join(f"{v}/{groups}" for v in cells["pyclr", o, b][1]) for o, b in configs) + " |")
+    print("| seeds over 2x across iteration counts | "
+          + " | ".join(f"{cells['pyclr', o, b][3]}/{len(seeds)}" for o, b in configs) + " |")
+    print(f"| median max_lr over the seeds ({' / '.join(map(str, ITERS))}) | "
+          + " | ".join(" / ".join(f"{v:.3g}" for v in medians[o, b]) + f" ({max(medians[o, b]) / min(medians[o, b]):.2f}x)"
+                       for o, b in configs) + " |")
+    print(f"| 5-seed combination: spread across the {groups} groups | "
+          + " | ".join(" / ".join(f"{v:.2f}x" for v in combined[o, b]) for o, b in configs) + " |")
+    return cells
+
+
+INTERVAL_RESAMPLES = 100
+
+
+def interval_groups():
+    """(label, runs) for every configuration with 20 or more seeds: the small-batch runs and the
+    held-out batch-64 runs."""
+    for opt in OPTIMIZERS:
+        for b in SMALL_BATCHES:
+            for n in ITERS:
+                yield f"{OPTIMIZERS[opt]}, batch {b}, {n} iterations", _small_batch_runs(opt, b, n)
+        for n in ITERS:
+            logs = [_log(opt, n, s) for g in HELDOUT_GROUPS for s in g]
+            yield f"{OPTIMIZERS[opt]}, batch 64, {n} iterations", [(l.lrs, l.losses) for l in logs]
+
+
+def interval_check(label: str, runs, resamples: int = INTERVAL_RESAMPLES) -> tuple:
+    """(observed, predicted, coverage) for one configuration's seed runs:
+
+    * observed: the 90% range of max_lr over the seeds (95th / 5th percentile);
+    * predicted: the median over the runs of their own ``interval["max_lr"]`` (hi / lo) from
+      ``analyze(..., resamples=...)``, a 90% range from one log;
+    * coverage: how often another seed's max_lr falls inside a run's interval (about 75% if
+      the intervals were exact: two runs' estimates differ by sqrt(2) of one run's spread).
+    """
+    res = [pyclr.analyze(lrs, losses, resamples=resamples) for lrs, losses in runs]
+    res = [a for a in res if a.ok and a.interval]
+    est = np.log10([a.max_lr for a in res])
+    lo, hi = np.quantile(est, [0.05, 0.95])
+    observed = float(10.0 ** (hi - lo))
+    predicted = statistics.median(a.interval["max_lr"][1] / a.interval["max_lr"][0] for a in res)
+    inside = [np.mean([(a.interval["max_lr"][0] <= b.max_lr <= a.interval["max_lr"][1]) for b in res if b is not a])
+              for a in res]
+    return observed, predicted, float(np.mean(inside))
+
+
+def intervals() -> None:
+    print(f"\nOne run's own uncertainty: analyze(..., resamples={INTERVAL_RESAMPLES}) against the spread of max_lr "
+          "over 20 (small batches) or 40 (batch 64) seeds. Observed: 95th/5th percentile of the seeds' max_lr. "
+          "Predicted: median hi/lo of the runs' 90% intervals. Coverage: how often another seed's max_lr lies "
+          "in a run's interval (about 75% for exact intervals):\n")
+    print("| configuration | observed | predicted | predicted / observed (log) | coverage |")
+    print("|---|---|---|---|---|")
+    logs_ratio = []
+    for label, runs in interval_groups():
+        observed, predicted, coverage = interval_check(label, runs)
+        r = math.log(predicted) / math.log(observed)
+        logs_ratio.append(r)
+        print(f"| {label} | {observed:.2f}x | {predicted:.2f}x | {r:.2f} | {coverage:.0%} |")
+    print(f"\npredicted / observed (log): median {statistics.median(logs_ratio):.2f}, "
+          f"range {min(logs_ratio):.2f} to {max(logs_ratio):.2f}")
+
+
 def main() -> None:
     np.seterr(all="ignore")
     tuned()
     heldout()
+    small_batch()
+    intervals()
 
 
 if __name__ == "__main__":

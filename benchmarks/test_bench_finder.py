@@ -127,6 +127,25 @@ def test_batched_vs_single(benchmark):
           f"(ratio x{t_batch / t_binned:.2f})")
 
 
+def test_resamples_cost(benchmark):
+    """analyze(..., resamples=100) on one 200-point log against plain analyze() on it: what the
+    interval costs (100 copies, one batched kernel call). The log is the first seed of
+    tests/data/seed_runs_small_batch/adam_b4_n200.npz."""
+    d = np.load(os.path.join(os.path.dirname(__file__), os.pardir, "tests", "data", "seed_runs_small_batch",
+                             "adam_b4_n200.npz"))
+    lrs, y = d["lr"], d["loss"][0]
+
+    def ours():
+        return pyclr.analyze(lrs, y, resamples=100)
+
+    assert ours().interval
+    benchmark.pedantic(ours, rounds=5, iterations=1)
+    plain = _best(lambda: pyclr.analyze(lrs, y), 20)
+    mine = _best(ours, 20)
+    print(f"\n[{_backend.backend()}] analyze 200 points with resamples=100: {mine * 1e3:.2f} ms; plain "
+          f"{plain * 1e3:.3f} ms; ratio x{mine / plain:.0f}")
+
+
 def test_csv_load_vs_pandas(benchmark, tmp_path_factory):
     """load_log vs pandas.read_csv on a 1e7-row ``lr,loss`` CSV (~400 MB, in the page cache).
 

@@ -22,6 +22,7 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from . import _backend
+from . import _resample
 from . import _validate as V
 
 __all__ = ["Analysis", "analyze", "suggest", "METHODS", "VERDICTS"]
@@ -38,6 +39,10 @@ VERDICTS = ("ok", "no_descent", "no_turn_up", "too_noisy", "too_short")
 _MIN_POINTS = 8
 #: Logs longer than this are reduced to LR bins of ``width / 20`` decades before smoothing.
 _BIN_THRESHOLD = 200_000
+#: Fewest resampled copies for an interval (its 5th and 95th percentiles need a few points each side).
+_MIN_RESAMPLES = 20
+#: A max_lr interval wider than this (hi / lo) gets a reason: combine runs.
+_WIDE_INTERVAL = 2.0
 #: The smoothed loss's drop, in units of its own noise (sigma / sqrt(points per window)), that logs
 #: of pure noise exceed in about 5% and 1% of cases: below the first, "no_descent"; below the
 #: second, "too_noisy". Measured on flat logs with Gaussian and Student-t(3) noise, 30 to 5000
@@ -292,6 +297,12 @@ class Analysis:
     spread : dict
         For combined runs: ``{"base_lr": max/min, "max_lr": max/min}`` over the runs with an
         ``ok`` verdict.
+    interval : dict
+        With ``analyze(..., resamples=N)``: ``{"base_lr": (lo, hi), "max_lr": (lo, hi)}``, the 5th
+        and 95th percentiles of the bounds found on ``N`` copies of the log with its noise
+        resampled (:mod:`pyclr._resample`): how far another seed's run might move them. Empty
+        otherwise, where there are no bounds (``no_descent``, ``no_turn_up``, ``too_short``), and
+        for combined runs (see ``spread`` and each of ``runs``).
     """
 
     base_lr: Optional[float]
@@ -311,6 +322,7 @@ class Analysis:
     cleaning: tuple = ()
     runs: tuple = field(repr=False, default=())
     spread: dict = field(default_factory=dict)
+    interval: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -332,6 +344,8 @@ class Analysis:
             "sweep": self.sweep,
             "cleaning": list(self.cleaning),
         }
+        if self.interval:
+            d["interval"] = {k: list(v) for k, v in self.interval.items()}
         if self.runs:
             d["spread"] = dict(self.spread)
             d["runs"] = [r.to_dict() for r in self.runs]
@@ -487,10 +501,34 @@ def _prepare(lrs: Any, losses: Any, width: Optional[float], bin_threshold: int) 
     return _Prepared(lx, y, notes, cut_lr, sweep, float(width))
 
 
+_DEFAULTS = dict(iterations=2, base_frac=0.02, plateau_frac=0.1, edge=0.0)
+
+
+def _settings() -> tuple:
+    d = _DEFAULTS
+    return d["iterations"], d["base_frac"], d["plateau_frac"], d["edge"]
+
+
+def _interval(p: _Prepared, fit: np.ndarray, resamples: int, n_threads: int) -> dict:
+    """5th and 95th percentiles of the bounds on ``resamples`` noise-resampled copies of the log."""
+    if resamples == 0 or p.x.shape[0] < _MIN_POINTS:
+        return {}
+    res = _resample.resampled_results(p.x, p.y, fit, p.width, resamples, _settings(), n_threads)
+    found = (res[:, _R_MIN] >= 0) & np.isfinite(res[:, _R_XBASE]) & np.isfinite(res[:, _R_XMAX])
+    if not found.any():
+        return {}
+    out = {}
+    for name, slot in (("base_lr", _R_XBASE), ("max_lr", _R_XMAX)):
+        lo, hi = np.quantile(res[found, slot], [0.05, 0.95])
+        out[name] = (float(10.0 ** lo), float(10.0 ** hi))
+    return out
+
+
 def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray, keep_arrays: bool = True,
-               lrs: Optional[np.ndarray] = None) -> Analysis:
+               lrs: Optional[np.ndarray] = None, interval: Optional[dict] = None) -> Analysis:
     lx, y, width = p.x, p.y, p.width
     n = lx.shape[0]
+    interval = interval or {}
     if lrs is None:
         lrs = 10.0 ** lx
     reasons: list[str] = []
@@ -521,24 +559,27 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
         reasons.append(
             f"The loss fell by {drop:.3g} but its point-to-point noise is {sigma:.3g}: the bounds cannot be "
             "located reliably. Use a larger batch, more iterations, or combine several runs.")
-        return Analysis(base_lr, max_lr, max_lr, "too_noisy", tuple(reasons), **extra)
+        return Analysis(base_lr, max_lr, max_lr, "too_noisy", tuple(reasons), interval=interval, **extra)
     if drop <= _CLEAR_DROP * sigma_curve:
         reasons.append(
             f"The smoothed loss fell by {drop:.3g}, {drop / sigma_curve:.1f} times its own noise ({sigma_curve:.3g}); "
             f"logs of pure noise fall by more than {_NO_DESCENT_DROP:g} times in about 1 of 20 cases and "
             f"{_CLEAR_DROP:g} times in 1 of 100, so this descent is not clear enough to place bounds on. Use a larger "
             "batch, more iterations, or combine several runs.")
-        return Analysis(base_lr, max_lr, max_lr, "too_noisy", tuple(reasons), **extra)
+        return Analysis(base_lr, max_lr, max_lr, "too_noisy", tuple(reasons), interval=interval, **extra)
     turned = div < n or p.cut_lr is not None or (lx[-1] - lx[imin]) > 0.5 * width
     if not turned:
         reasons.append(
             f"The smoothed loss was still at its lowest at the end of the sweep (lr={lrs[-1]:.3g}); it never turned "
             f"up, so max_lr is unknown. Extend end_lr to at least {lrs[-1] * 10:.3g} and rerun.")
         return Analysis(base_lr, None, None, "no_turn_up", tuple(reasons), **extra)
-    return Analysis(base_lr, max_lr, max_lr, "ok", (), **extra)
-
-
-_DEFAULTS = dict(iterations=2, base_frac=0.02, plateau_frac=0.1, edge=0.0)
+    if interval and interval["max_lr"][1] > _WIDE_INTERVAL * interval["max_lr"][0]:
+        lo, hi = interval["max_lr"]
+        reasons.append(
+            f"With this log's noise resampled, max_lr ranged from {lo:.3g} to {hi:.3g} (90% of the copies): a run "
+            "with another seed could land anywhere there. Combine 3 to 5 runs of this configuration (pass them "
+            "to analyze together) for a steadier answer.")
+    return Analysis(base_lr, max_lr, max_lr, "ok", tuple(reasons), interval=interval, **extra)
 
 
 def _is_multi(v: Any) -> bool:
@@ -551,7 +592,7 @@ def _is_multi(v: Any) -> bool:
 
 
 def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: int = 0,
-            bin_threshold: int = _BIN_THRESHOLD) -> Analysis:
+            bin_threshold: int = _BIN_THRESHOLD, resamples: int = 0) -> Analysis:
     r"""Cyclical bounds from an LR range test, with a verdict when the log cannot support them.
 
     Steps (all against :math:`x = \log_{10}(lr)`):
@@ -627,6 +668,14 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
         Threads for batched runs (0: all cores).
     bin_threshold : int
         Logs with more points are binned first.
+    resamples : int
+        0 (default) or at least 20: analyse that many copies of each log with its noise
+        resampled (each point takes the residual from the smoothed curve of a random point at
+        most 3 positions away; :mod:`pyclr._resample`) and report the 5th-95th percentile range
+        of the bounds as ``interval``. A ``max_lr`` range wider than 2x adds a reason (combine
+        runs). It costs ``resamples`` analyses, in one batched kernel call. On the seed runs in
+        tests/data the range's width tracks how far other seeds' runs actually land:
+        ``python benchmarks/stability.py`` prints the check.
 
     Returns
     -------
@@ -650,29 +699,30 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
         width = V.positive("width", width)
     n_threads = V.int_at_least("n_threads", n_threads, 0)
     bin_threshold = V.int_at_least("bin_threshold", bin_threshold, 16)
+    resamples = V.int_at_least("resamples", resamples, 0)
+    if 0 < resamples < _MIN_RESAMPLES:
+        raise ValueError(f"Expected resamples of 0 (off) or at least {_MIN_RESAMPLES}, but got {resamples}")
     if _is_multi(lrs) or _is_multi(losses):
-        return _analyze_many(lrs, losses, width, n_threads, bin_threshold)
+        return _analyze_many(lrs, losses, width, n_threads, bin_threshold, resamples)
     p = _prepare(lrs, losses, width, bin_threshold)
-    return _run_one(p)
+    return _run_one(p, resamples, n_threads)
 
 
-def _run_one(p: _Prepared) -> Analysis:
+def _run_one(p: _Prepared, resamples: int, n_threads: int) -> Analysis:
     n = p.x.shape[0]
     fit = np.empty(n)
     slope = np.empty(n)
     res = np.empty(_backend.kernels().ANALYZE_RESULT_SIZE)
     if n >= 2:
         work = np.empty(_backend.kernels().ANALYZE_WORK_ROWS * (n + 1))
-        d = _DEFAULTS
-        _backend.kernels().analyze_run(p.x, p.y, p.width, d["iterations"], d["base_frac"], d["plateau_frac"],
-                                       d["edge"], fit, slope, work, res)
+        _backend.kernels().analyze_run(p.x, p.y, p.width, *_settings(), fit, slope, work, res)
     else:
         res[:] = np.nan
         res[_R_MIN] = -1
-    return _interpret(p, fit, slope, res)
+    return _interpret(p, fit, slope, res, interval=_interval(p, fit, resamples, n_threads))
 
 
-def _analyze_many(lrs: Any, losses: Any, width, n_threads, bin_threshold) -> Analysis:
+def _analyze_many(lrs: Any, losses: Any, width, n_threads, bin_threshold, resamples) -> Analysis:
     if not (_is_multi(lrs) and _is_multi(losses)):
         raise ValueError("Expected lrs and losses both to hold several runs (2-D or lists of arrays), but got one of each kind")
     if len(lrs) != len(losses):
@@ -719,11 +769,10 @@ def _analyze_many(lrs: Any, losses: Any, width, n_threads, bin_threshold) -> Ana
     # scratch per thread, not per run (kilobytes instead of runs * pts * 8 values)
     work = np.empty((max(1, min(threads, runs)), K.ANALYZE_WORK_ROWS * (pts + 1)))
     res = np.empty((runs, K.ANALYZE_RESULT_SIZE))
-    d = _DEFAULTS
-    K.analyze_runs(LX, Yc, lengths, float(w), d["iterations"], d["base_frac"], d["plateau_frac"], d["edge"],
-                   fit, slope, work, res, n_threads)
+    K.analyze_runs(LX, Yc, lengths, float(w), *_settings(), fit, slope, work, res, n_threads)
     LRS = 10.0 ** LX  # one vectorised power instead of one per run
-    per = tuple(_interpret(p, fit[r, : lengths[r]], slope[r, : lengths[r]], res[r], lrs=LRS[r, : lengths[r]])
+    per = tuple(_interpret(p, fit[r, : lengths[r]], slope[r, : lengths[r]], res[r], lrs=LRS[r, : lengths[r]],
+                           interval=_interval(p, fit[r, : lengths[r]], resamples, n_threads))
                 for r, p in enumerate(preps))
     return _combine(per, float(w))
 

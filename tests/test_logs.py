@@ -112,6 +112,12 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert _run([*seeds, "--combine", "--json"]) == cli.EXIT_OK
     rep = json.loads(capsys.readouterr().out)
     assert rep[0]["log"] == "combined" and rep[0]["spread"]["max_lr"] <= 1.5
+    assert _run([SEED, "--resamples", "40"]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "max 90%" in out and "base 90%" in out
+    assert _run([SEED, "--resamples", "40", "--json"]) == cli.EXIT_OK
+    lo, hi = json.loads(capsys.readouterr().out)["interval"]["max_lr"]
+    assert lo < hi
 
 
 # --- the CSV parser: every backend gives the reference's bits, whatever the split --------------

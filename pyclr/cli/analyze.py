@@ -26,6 +26,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="also print an anchor rule's suggestion (repeatable; 'all' for every rule)")
     p.add_argument("--width", type=float, default=None, help="smoother width in decades of lr")
     p.add_argument("--combine", action="store_true", help="treat the logs as seed runs of one configuration")
+    p.add_argument("--resamples", type=int, default=0, metavar="N",
+                   help="also give each log's 90%% interval from N copies with its noise resampled (0: off, else >= 20)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     return p
 
@@ -54,6 +56,7 @@ def run(args) -> int:
     from pyclr.logs import load_log
 
     methods = _methods(args.method)
+    opts = dict(width=args.width, resamples=args.resamples)
     logs, reports, status = [], [], EXIT_OK
     for path in args.logs:
         try:
@@ -61,8 +64,8 @@ def run(args) -> int:
         except (OSError, ValueError, TypeError) as exc:
             print(f"pyclr analyze: error: {exc}", file=sys.stderr)
             return EXIT_BAD_FILE
-    targets = [("combined", analyze([l.lrs for l in logs], [l.losses for l in logs], width=args.width), None)] \
-        if args.combine and len(logs) > 1 else [(l.source, analyze(l.lrs, l.losses, width=args.width), l) for l in logs]
+    targets = [("combined", analyze([l.lrs for l in logs], [l.losses for l in logs], **opts), None)] \
+        if args.combine and len(logs) > 1 else [(l.source, analyze(l.lrs, l.losses, **opts), l) for l in logs]
     if args.combine and len(logs) > 1:
         for l in logs:
             targets.append((l.source, None, l))
@@ -92,6 +95,8 @@ def run(args) -> int:
             print(f"  base_lr   {_fmt(rep['base_lr'])}")
             print(f"  max_lr    {_fmt(rep['max_lr'])}")
             print(f"  min_lr    {_fmt(rep['min_lr'])}   divergence {_fmt(rep['divergence_lr'])}")
+            for k, (lo, hi) in rep.get("interval", {}).items():
+                print(f"  {k[:-3] + ' 90%':<10}{_fmt(lo)} .. {_fmt(hi)}")
             if rep.get("spread"):
                 print(f"  spread    base x{rep['spread']['base_lr']:.2f}  max x{rep['spread']['max_lr']:.2f}")
             for r in rep["reasons"]:
