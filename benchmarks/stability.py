@@ -217,7 +217,7 @@ def interval_groups():
             yield f"{OPTIMIZERS[opt]}, batch 64, {n} iterations", [(l.lrs, l.losses) for l in logs]
 
 
-def interval_check(label: str, runs, resamples: int = INTERVAL_RESAMPLES) -> tuple:
+def interval_check(runs, resamples: int = INTERVAL_RESAMPLES) -> tuple:
     """(observed, predicted, coverage) for one configuration's seed runs:
 
     * observed: the 90% range of max_lr over the seeds (95th / 5th percentile);
@@ -246,7 +246,7 @@ def intervals() -> None:
     print("|---|---|---|---|---|")
     logs_ratio = []
     for label, runs in interval_groups():
-        observed, predicted, coverage = interval_check(label, runs)
+        observed, predicted, coverage = interval_check(runs)
         r = math.log(predicted) / math.log(observed)
         logs_ratio.append(r)
         print(f"| {label} | {observed:.2f}x | {predicted:.2f}x | {r:.2f} | {coverage:.0%} |")

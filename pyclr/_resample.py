@@ -1,8 +1,9 @@
 """How far one range test's bounds can be trusted: re-analyse the log with its own noise resampled.
 
 A run with another seed sees other batches and other initial weights; its curve differs from
-this one by about this one's noise. A *local residual bootstrap* imitates that from a single
-log: keep the smoothed curve ``s`` and give every point the residual ``L - s`` of a random point
+this one by about this one's noise (not entirely: on long sweeps the whole trajectory differs
+too, and the interval comes out narrower than the seeds' spread; see the README). A *local
+residual bootstrap* imitates that from a single log: keep the smoothed curve ``s`` and give every point the residual ``L - s`` of a random point
 at most :data:`NEIGHBOURS` positions away. Residuals stay where they were drawn, so the noise
 keeps its level along the sweep (it grows near divergence) and its skew (spikes point up);
 flipping their signs (the wild bootstrap) turns spikes into deep dips that no real log has, and

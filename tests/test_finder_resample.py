@@ -126,7 +126,7 @@ def test_interval_width_tracks_seed_spread():
     spec.loader.exec_module(S)
     ratios = []
     for label, runs in S.interval_groups():
-        observed, predicted, coverage = S.interval_check(label, runs)
+        observed, predicted, coverage = S.interval_check(runs)
         r = math.log(predicted) / math.log(observed)
         ratios.append(r)
         assert 1 / 2.5 <= r <= 2.5, (label, observed, predicted)
