@@ -20,7 +20,7 @@ def test_demo_runs_and_reports(capsys, tmp_path):
     out, err = capsys.readouterr()
     assert rc == 0, out + err
     assert "range test:" in out and "analysis: verdict" in out
-    assert "base_lr =" in out and "max_lr  =" in out
+    assert "base_lr =" in out and "max_lr  =" in out and "90% with the log's noise resampled" in out
     assert "cyclical LR" in out and "constant LR" in out and out.count("test accuracy") == 2
     assert csv.read_text().startswith("lr,loss")
     if importlib.util.find_spec("matplotlib") is None:

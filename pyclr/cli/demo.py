@@ -171,10 +171,12 @@ def run(args) -> int:
         print(f"  log saved to {args.csv} (try: pyclr analyze {args.csv})")
 
     # 2. the analysis
-    a = res.analyze()
+    a = res.analyze(resamples=100)
     print(f"analysis: verdict {a.verdict}")
-    print(f"  base_lr = {_fmt(a.base_lr)}")
-    print(f"  max_lr  = {_fmt(a.max_lr)}")
+    for name in ("base_lr", "max_lr"):
+        spread = a.interval.get(name)
+        within = f"  (90% with the log's noise resampled: {_fmt(spread[0])} .. {_fmt(spread[1])})" if spread else ""
+        print(f"  {name:<7} = {_fmt(getattr(a, name)):<8}{within}")
     for reason in a.reasons:
         print(f"  - {reason}")
 
