@@ -13,14 +13,17 @@ of a seed) are trained with
 and scored by validation accuracy, averaged over 3 seeds. The harness is
 ``benchmarks/usefulness.py`` (``python benchmarks/usefulness.py`` prints the tables).
 
-Tolerance, for seed noise only: a pyclr schedule passes when its mean accuracy is at
-least the best anchor run's mean minus one standard error of the paired per-seed
+The best anchor run is the maximum over about eight configurations (every distinct anchor
+LR, used two ways), picked on seeds 0-2. Picked with those very accuracies, it is favoured by
+their noise (the winner's curse: on digits-cnn/SGD-m it led pyclr's CLR by 0.67 points on
+seeds 0-2, and trailed it by 0.28 on fresh seeds). So pyclr's two schedules and the chosen
+best anchor run are trained again on 8 fresh seeds (3-10), and the claim is judged there.
+
+Tolerance, for seed noise only: a pyclr schedule passes when its mean accuracy on the fresh
+seeds is at least the best anchor run's mean minus one standard error of the paired per-seed
 difference (the runs of one seed share init and batches, so they are compared seed by
 seed), that standard error taken as at least one validation example (accuracy moves in
-steps of 1/397 here; three seeds can give a spuriously tiny standard error). The best
-anchor run is the maximum over about eight configurations (every distinct anchor LR, used
-two ways), picked with the very validation accuracies it is compared on, which already
-favours the anchors; no further allowance is made for that.
+steps of 1/397 here).
 
 Deterministic: every seed is fixed and torch runs on one thread on the CPU. Where pyclr
 loses today the case is a strict xfail in ``KNOWN_LOSSES`` with the measured numbers, so it
@@ -78,7 +81,8 @@ def _describe(o) -> str:
     rows = [f"{o.task}/{o.optimizer}: LRs {U._axis(o)}",
             f"  pyclr CLR {o.clr.base:.3g}..{o.clr.lr:.3g}: {U._acc(o.clr)}; gap {U._gap(o, o.clr)}",
             f"  pyclr 1cycle {o.one_cycle.lr:.3g}: {U._acc(o.one_cycle)}; gap {U._gap(o, o.one_cycle)}",
-            f"  best anchor: {best.label} {best.lr:.3g} ({'/'.join(best.methods)}): {U._acc(best)}"]
+            f"  best anchor: {best.label} {best.lr:.3g} ({'/'.join(best.methods)}): {U._acc(best)}",
+            f"  on fresh seeds: CLR gap {U._confirmed_gap(o, 'pyclr CLR')}, 1cycle gap {U._confirmed_gap(o, 'pyclr 1cycle')}"]
     return "\n".join(rows)
 
 
@@ -88,12 +92,11 @@ def test_pyclr_bounds_train_at_least_as_well_as_the_best_anchor(task, opt):
     a = o.found.analysis
     assert a.verdict == "ok" and 0 < a.base_lr < a.max_lr, a
     assert o.clr.failed == 0 and o.one_cycle.failed == 0, _describe(o)
-    for run in (o.clr, o.one_cycle):
-        mean, se = o.gap(run)
-        ok = o.meets(run)
-        assert ok, (
-            f"{run.label} is {-100 * mean:.2f} points below the best anchor (paired standard error "
-            f"{100 * se:.2f}):\n{_describe(o)}")
+    for label in ("pyclr CLR", "pyclr 1cycle"):
+        mean, se = o.confirmed_gap(label)
+        assert o.confirmed(label), (
+            f"{label} is {-100 * mean:.2f} points below the best anchor on {len(U.CONFIRM_SEEDS)} fresh seeds "
+            f"(paired standard error {100 * se:.2f}):\n{_describe(o)}")
 
 
 def test_anchors_disagree_and_the_choice_matters():
