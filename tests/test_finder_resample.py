@@ -24,7 +24,7 @@ def _runs(name):
 
 def test_interval_is_deterministic_equal_on_every_backend(use_backend):
     """Same log, same interval: the resampling is seeded, and every backend finds the same bounds
-    on the resampled copies (compared with the values the C++ backend gives)."""
+    on the resampled copies as the NumPy reference."""
     lrs, losses = _runs("adam_b16_n200.npz")[3]
     a = pyclr.analyze(lrs, losses, resamples=40)
     b = pyclr.analyze(lrs, losses, resamples=40)

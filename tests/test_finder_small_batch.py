@@ -1,7 +1,7 @@
 """Seed and iteration stability on small-batch range tests (tests/data/seed_runs_small_batch).
 
 Batches of 4 and 16 make the noisy regime in which the anchors' steepest-gradient suggestions
-swing by 10x to 50x between seeds (issue 3's figures). The runs were generated after
+swing by 10x to 70x between seeds (issue 3's figures). The runs were generated after
 analyze()'s rule was fixed; ``python benchmarks/stability.py`` prints the full tables.
 """
 from __future__ import annotations
