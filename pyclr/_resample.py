@@ -6,8 +6,8 @@ too, and the interval comes out narrower than the seeds' spread; see the README)
 residual bootstrap* imitates that from a single log: keep the smoothed curve ``s`` and give every point the residual ``L - s`` of a random point
 at most :data:`NEIGHBOURS` positions away. Residuals stay where they were drawn, so the noise
 keeps its level along the sweep (it grows near divergence) and its skew (spikes point up);
-flipping their signs (the wild bootstrap) turns spikes into deep dips that no real log has, and
-overstated the spread 3-18x on the seed runs. Every resampled log is analysed in one batched
+flipping their signs (the wild bootstrap) turns spikes into deep dips that no real log has (in
+a trial on the small-batch seed runs it overstated the spread 3-18x). Every resampled log is analysed in one batched
 kernel call, with the original log's grid and smoother width.
 """
 from __future__ import annotations
