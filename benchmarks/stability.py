@@ -11,7 +11,7 @@ spread is shown).
   The anchors' single suggestions (``pyclr.suggest``) are measured on the same groups.
 * tests/data/seed_runs_small_batch: the same sweeps with batches of 4 and 16, seeds 0-19 (four
   groups of five), also generated after the rule was fixed: the noisy regime in which the
-  anchors' steepest-gradient suggestions swing by 10x to 50x between seeds.
+  anchors' steepest-gradient suggestions swing by 10x to 70x between seeds.
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Optional, Sequence
 
 import numpy as np
@@ -501,34 +501,57 @@ def _prepare(lrs: Any, losses: Any, width: Optional[float], bin_threshold: int) 
     return _Prepared(lx, y, notes, cut_lr, sweep, float(width))
 
 
-_DEFAULTS = dict(iterations=2, base_frac=0.02, plateau_frac=0.1, edge=0.0)
+#: analyze_run's settings: robustness iterations, base_frac, plateau_frac, edge.
+_SETTINGS = (2, 0.02, 0.1, 0.0)
 
 
-def _settings() -> tuple:
-    d = _DEFAULTS
-    return d["iterations"], d["base_frac"], d["plateau_frac"], d["edge"]
+def _run_batch(x: np.ndarray, y: np.ndarray, lengths: np.ndarray, width: float,
+               n_threads: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """analyze_run on each row of ``[runs, points]`` arrays in one parallel kernel call; returns
+    the smoothed curves, slopes and result rows."""
+    K = _backend.kernels()
+    runs, pts = x.shape
+    fit = np.empty((runs, pts))
+    slope = np.empty((runs, pts))
+    threads = n_threads if n_threads > 0 else (os.cpu_count() or 1)
+    # scratch per thread, not per run (kilobytes instead of runs * pts * 8 values)
+    work = np.empty((max(1, min(threads, runs)), K.ANALYZE_WORK_ROWS * (pts + 1)))
+    res = np.empty((runs, K.ANALYZE_RESULT_SIZE))
+    K.analyze_runs(x, y, lengths, float(width), *_SETTINGS, fit, slope, work, res, n_threads)
+    return fit, slope, res
 
 
-def _interval(p: _Prepared, fit: np.ndarray, resamples: int, n_threads: int) -> dict:
-    """5th and 95th percentiles of the bounds on ``resamples`` noise-resampled copies of the log."""
-    if resamples == 0 or p.x.shape[0] < _MIN_POINTS:
-        return {}
-    res = _resample.resampled_results(p.x, p.y, fit, p.width, resamples, _settings(), n_threads)
+def _with_interval(a: Analysis, p: _Prepared, fit: np.ndarray, resamples: int, n_threads: int) -> Analysis:
+    """``a`` with ``interval``: the 5th and 95th percentiles of the bounds on ``resamples``
+    noise-resampled copies of the log (:mod:`pyclr._resample`), for verdicts that give both
+    bounds; an ``ok`` whose max_lr interval is wider than ``_WIDE_INTERVAL`` gets a reason."""
+    if resamples == 0 or a.verdict not in ("ok", "too_noisy"):
+        return a
+    n = p.x.shape[0]
+    copies = _resample.resampled_losses(p.y, fit, resamples)
+    X = np.ascontiguousarray(np.broadcast_to(p.x, (resamples, n)))
+    res = _run_batch(X, copies, np.full(resamples, n, dtype=np.int64), p.width, n_threads)[2]
     found = (res[:, _R_MIN] >= 0) & np.isfinite(res[:, _R_XBASE]) & np.isfinite(res[:, _R_XMAX])
     if not found.any():
-        return {}
-    out = {}
+        return a
+    interval = {}
     for name, slot in (("base_lr", _R_XBASE), ("max_lr", _R_XMAX)):
         lo, hi = np.quantile(res[found, slot], [0.05, 0.95])
-        out[name] = (float(10.0 ** lo), float(10.0 ** hi))
-    return out
+        interval[name] = (float(10.0 ** lo), float(10.0 ** hi))
+    reasons = a.reasons
+    lo, hi = interval["max_lr"]
+    if a.ok and hi > _WIDE_INTERVAL * lo:
+        reasons += (
+            f"With this log's noise resampled, max_lr ranged from {lo:.3g} to {hi:.3g} (90% of the copies): a run "
+            "with another seed could land anywhere there. Combine 3 to 5 runs of this configuration (pass them "
+            "to analyze together) for a steadier answer.",)
+    return replace(a, interval=interval, reasons=reasons)
 
 
 def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray, keep_arrays: bool = True,
-               lrs: Optional[np.ndarray] = None, interval: Optional[dict] = None) -> Analysis:
+               lrs: Optional[np.ndarray] = None) -> Analysis:
     lx, y, width = p.x, p.y, p.width
     n = lx.shape[0]
-    interval = interval or {}
     if lrs is None:
         lrs = 10.0 ** lx
     reasons: list[str] = []
@@ -559,27 +582,21 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
         reasons.append(
             f"The loss fell by {drop:.3g} but its point-to-point noise is {sigma:.3g}: the bounds cannot be "
             "located reliably. Use a larger batch, more iterations, or combine several runs.")
-        return Analysis(base_lr, max_lr, max_lr, "too_noisy", tuple(reasons), interval=interval, **extra)
+        return Analysis(base_lr, max_lr, max_lr, "too_noisy", tuple(reasons), **extra)
     if drop <= _CLEAR_DROP * sigma_curve:
         reasons.append(
             f"The smoothed loss fell by {drop:.3g}, {drop / sigma_curve:.1f} times its own noise ({sigma_curve:.3g}); "
             f"logs of pure noise fall by more than {_NO_DESCENT_DROP:g} times in about 1 of 20 cases and "
             f"{_CLEAR_DROP:g} times in 1 of 100, so this descent is not clear enough to place bounds on. Use a larger "
             "batch, more iterations, or combine several runs.")
-        return Analysis(base_lr, max_lr, max_lr, "too_noisy", tuple(reasons), interval=interval, **extra)
+        return Analysis(base_lr, max_lr, max_lr, "too_noisy", tuple(reasons), **extra)
     turned = div < n or p.cut_lr is not None or (lx[-1] - lx[imin]) > 0.5 * width
     if not turned:
         reasons.append(
             f"The smoothed loss was still at its lowest at the end of the sweep (lr={lrs[-1]:.3g}); it never turned "
             f"up, so max_lr is unknown. Extend end_lr to at least {lrs[-1] * 10:.3g} and rerun.")
         return Analysis(base_lr, None, None, "no_turn_up", tuple(reasons), **extra)
-    if interval and interval["max_lr"][1] > _WIDE_INTERVAL * interval["max_lr"][0]:
-        lo, hi = interval["max_lr"]
-        reasons.append(
-            f"With this log's noise resampled, max_lr ranged from {lo:.3g} to {hi:.3g} (90% of the copies): a run "
-            "with another seed could land anywhere there. Combine 3 to 5 runs of this configuration (pass them "
-            "to analyze together) for a steadier answer.")
-    return Analysis(base_lr, max_lr, max_lr, "ok", tuple(reasons), interval=interval, **extra)
+    return Analysis(base_lr, max_lr, max_lr, "ok", (), **extra)
 
 
 def _is_multi(v: Any) -> bool:
@@ -716,11 +733,11 @@ def _run_one(p: _Prepared, resamples: int, n_threads: int) -> Analysis:
     res = np.empty(_backend.kernels().ANALYZE_RESULT_SIZE)
     if n >= 2:
         work = np.empty(_backend.kernels().ANALYZE_WORK_ROWS * (n + 1))
-        _backend.kernels().analyze_run(p.x, p.y, p.width, *_settings(), fit, slope, work, res)
+        _backend.kernels().analyze_run(p.x, p.y, p.width, *_SETTINGS, fit, slope, work, res)
     else:
         res[:] = np.nan
         res[_R_MIN] = -1
-    return _interpret(p, fit, slope, res, interval=_interval(p, fit, resamples, n_threads))
+    return _with_interval(_interpret(p, fit, slope, res), p, fit, resamples, n_threads)
 
 
 def _analyze_many(lrs: Any, losses: Any, width, n_threads, bin_threshold, resamples) -> Analysis:
@@ -763,17 +780,10 @@ def _analyze_many(lrs: Any, losses: Any, width, n_threads, bin_threshold, resamp
         w = width if width is not None else float(np.median([p.width for p in preps]))
         for p in preps:
             p.width = float(w)
-    K = _backend.kernels()
-    fit = np.empty((runs, pts))
-    slope = np.empty((runs, pts))
-    threads = n_threads if n_threads > 0 else (os.cpu_count() or 1)
-    # scratch per thread, not per run (kilobytes instead of runs * pts * 8 values)
-    work = np.empty((max(1, min(threads, runs)), K.ANALYZE_WORK_ROWS * (pts + 1)))
-    res = np.empty((runs, K.ANALYZE_RESULT_SIZE))
-    K.analyze_runs(LX, Yc, lengths, float(w), *_settings(), fit, slope, work, res, n_threads)
+    fit, slope, res = _run_batch(LX, Yc, lengths, w, n_threads)
     LRS = 10.0 ** LX  # one vectorised power instead of one per run
-    per = tuple(_interpret(p, fit[r, : lengths[r]], slope[r, : lengths[r]], res[r], lrs=LRS[r, : lengths[r]],
-                           interval=_interval(p, fit[r, : lengths[r]], resamples, n_threads))
+    per = tuple(_with_interval(_interpret(p, fit[r, : lengths[r]], slope[r, : lengths[r]], res[r],
+                                          lrs=LRS[r, : lengths[r]]), p, fit[r, : lengths[r]], resamples, n_threads)
                 for r, p in enumerate(preps))
     return _combine(per, float(w))
 

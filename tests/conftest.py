@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -43,3 +44,15 @@ def use_backend(request, monkeypatch):
     """Route the public API through each available backend in turn; yields its name."""
     monkeypatch.setattr(_backend, "_active", (request.param, _backend.load(request.param)))
     yield request.param
+
+
+def load_benchmark(name: str):
+    """The module ``benchmarks/<name>.py`` (tests assert the claims its tables print), loaded once."""
+    key = f"pyclr_bench_{name}"
+    if key not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "benchmarks", f"{name}.py")
+        spec = importlib.util.spec_from_file_location(key, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+    return sys.modules[key]

@@ -1,17 +1,16 @@
 """analyze(..., resamples=N): one run's own uncertainty, from its noise resampled."""
 from __future__ import annotations
 
-import importlib.util
 import math
 import os
 import statistics
-import sys
 
 import numpy as np
 import pytest
 
 import pyclr
 from pyclr import _resample
+from conftest import load_benchmark
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SMALL_BATCH = os.path.join(HERE, "data", "seed_runs_small_batch")
@@ -119,11 +118,7 @@ def test_interval_width_tracks_seed_spread():
     runs), the median run's 90% interval is as wide as the seeds' actual 90% range within a
     factor 2.5 in log-LR (measured: 0.51 to 1.92, median 1.03), and another seed's max_lr
     falls inside a run's interval at least half of the time (measured: 54% to 92%)."""
-    _path = os.path.join(HERE, os.pardir, "benchmarks", "stability.py")
-    spec = importlib.util.spec_from_file_location("pyclr_bench_stability_intervals", _path)
-    S = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = S
-    spec.loader.exec_module(S)
+    S = load_benchmark("stability")
     ratios = []
     for label, runs in S.interval_groups():
         observed, predicted, coverage = S.interval_check(runs)

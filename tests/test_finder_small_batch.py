@@ -6,17 +6,11 @@ analyze()'s rule was fixed; ``python benchmarks/stability.py`` prints the full t
 """
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
-
 import pytest
 
-_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "benchmarks", "stability.py")
-_spec = importlib.util.spec_from_file_location("pyclr_bench_stability", _PATH)
-S = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = S
-_spec.loader.exec_module(S)
+from conftest import load_benchmark
+
+S = load_benchmark("stability")
 
 STEEPEST_GRADIENT = ("steepest", "steep", "ignite", "lightning")
 

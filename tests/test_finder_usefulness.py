@@ -31,24 +31,19 @@ shows in the summary (``-rx``) and turns into a failure once the bounds stop los
 """
 from __future__ import annotations
 
-import importlib.util
 import math
-import os
 import statistics
-import sys
 
 import pytest
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 
+from conftest import load_benchmark  # noqa: E402
+
 pytestmark = pytest.mark.slow
 
-_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "benchmarks", "usefulness.py")
-_spec = importlib.util.spec_from_file_location("pyclr_bench_usefulness", _PATH)
-U = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = U  # dataclasses look their module up there
-_spec.loader.exec_module(U)
+U = load_benchmark("usefulness")
 
 TASKS = ("digits-mlp", "digits-cnn")
 OPTIMIZERS = ("sgdm", "adam")
