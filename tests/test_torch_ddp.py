@@ -1,4 +1,5 @@
-"""range_test under DDP: two CPU processes on gloo see one averaged curve and stop together."""
+"""range_test under DDP: two CPU processes on gloo see one averaged curve and stop together
+(repeated sweeps included)."""
 from __future__ import annotations
 
 import datetime
@@ -51,8 +52,13 @@ def _worker(rank: int, world: int, port: int, outdir: str) -> None:
         res = range_test(ddp, opt, crit, batches, start_lr=1e-3, end_lr=50.0, num_iter=40,
                          accumulation_steps=2, progress=False)
         restored = all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
+        # repeated sweeps: each rank goes on through its own shard, the averaged curves agree
+        runs = range_test(ddp, opt, F.cross_entropy, batches, start_lr=1e-3, end_lr=1.0, num_iter=5,
+                          repeats=2, progress=False)
+        restored = restored and all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
         with open(os.path.join(outdir, f"rank{rank}.json"), "w") as fh:
-            json.dump({"result": res.to_dict(), "local": local, "restored": restored}, fh)
+            json.dump({"result": res.to_dict(), "local": local, "restored": restored,
+                       "repeats": runs.to_dict()}, fh)
         dist.barrier()  # neither rank tears gloo down while the other still talks to it
     finally:
         dist.destroy_process_group()
@@ -80,3 +86,6 @@ def test_ddp_two_ranks_average_and_stop_together(tmp_path):
     np.testing.assert_allclose(np.array(a["losses"])[finite], expect[finite], rtol=1e-6)
     assert not np.allclose(l0[finite], l1[finite])  # the ranks really saw different losses
     assert r0["restored"] and r1["restored"]
+    assert json.dumps(r0["repeats"]) == json.dumps(r1["repeats"])
+    first, second = r0["repeats"]["runs"]
+    assert len(first["losses"]) == len(second["losses"]) == 5 and first["losses"] != second["losses"]

@@ -1,4 +1,4 @@
-"""range_test(): LR bookkeeping, stop rules, bit-exact restore, accumulation, AMP, bad input."""
+"""range_test(): LR bookkeeping, stop rules, bit-exact restore, accumulation, AMP, repeats, bad input."""
 from __future__ import annotations
 
 import random
@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import pyclr  # noqa: E402
-from pyclr.torch import RangeTestResult, attach, range_test  # noqa: E402
+from pyclr.torch import RangeTestResult, RangeTestRuns, attach, range_test  # noqa: E402
 
 torch.set_num_threads(1)
 F = torch.nn.functional
@@ -398,3 +398,89 @@ def test_plain_fast_path_equals_general_loop(end_lr):
         np.testing.assert_array_equal(getattr(fast, name), getattr(general, name))
     if end_lr > 1:
         assert fast.stop_reason in ("diverged", "non-finite loss") and len(fast) < 40
+
+
+# --------------------------------------------------------------------------- repeats
+def test_repeats_start_from_one_state_on_the_next_batches_and_restore_everything():
+    """Each sweep equals a hand-written loop from the initial state on the batches that follow the
+    previous sweep's; afterwards model, optimizer and RNG are as they were."""
+    x, y = _data(n=96)
+    batches = [(x[i:i + 32], y[i:i + 32]) for i in range(0, 96, 32)]  # 3 batches, no shuffling
+    model, opt = _setup()
+    _warm(model, opt)
+    before = _fingerprint(model, opt)
+    runs = range_test(model, opt, F.cross_entropy, batches, start_lr=1e-3, end_lr=0.5, num_iter=4, repeats=3,
+                      diverge_th=1e9, progress=False)
+    _assert_same(before, _fingerprint(model, opt))
+    assert isinstance(runs, RangeTestRuns) and len(runs) == 3
+    for r, run in enumerate(runs):
+        assert isinstance(run, RangeTestResult) and run.stop_reason == "num_iter" and run.num_iter == 4
+        start = 4 * r  # sweep r goes on from batch 4r of the endless stream
+        stream = [batches[(start + k) % 3] for k in range(4)]
+        model2, opt2 = _setup()
+        _warm(model2, opt2)
+        model2.train()  # range_test trains in train mode
+        assert run.losses.tolist() == _hand_loop(model2, opt2, stream, run.lrs.tolist(), 1)
+    assert runs[0].losses.tolist() != runs[1].losses.tolist()
+
+
+@pytest.mark.parametrize("progress", [False, True])  # the lean loop and the general one
+def test_first_repeat_is_the_plain_range_test(progress):
+    kw = dict(start_lr=1e-4, end_lr=1e3, num_iter=30, progress=progress)
+    model, opt = _setup(seed=3)
+    torch.manual_seed(7)
+    one = range_test(model, opt, F.cross_entropy, _loader(seed=1), **kw)
+    model, opt = _setup(seed=3)
+    torch.manual_seed(7)
+    runs = range_test(model, opt, F.cross_entropy, _loader(seed=1), repeats=2, **kw)
+    for name in ("lrs", "losses", "smoothed", "steps"):
+        np.testing.assert_array_equal(getattr(runs[0], name), getattr(one, name))
+    assert runs[0].stop_reason == one.stop_reason
+    # a shuffling loader draws new batches for the second sweep: another curve, its own stop
+    assert runs[1].losses.tolist() != runs[0].losses.tolist()
+
+
+def test_repeats_combine_in_analyze_save_and_reload(tmp_path):
+    model, opt = _setup()
+    torch.manual_seed(0)
+    runs = range_test(model, opt, F.cross_entropy, _loader(), start_lr=1e-4, end_lr=1e3, num_iter=60, repeats=3,
+                      progress=False)
+    assert [len(l) for l in runs.lrs] == [len(r) for r in runs] and len(runs.losses) == 3
+    a = runs.analyze()
+    b = pyclr.analyze(runs.lrs, runs.losses)
+    assert (a.verdict, a.base_lr, a.max_lr, a.spread) == (b.verdict, b.base_lr, b.max_lr, b.spread)
+    assert len(a.runs) == 3 and [r.max_lr for r in a.runs] == [r.analyze().max_lr for r in runs]
+    if a.ok:
+        assert a.spread["max_lr"] >= 1.0
+        assert runs.to_schedule(1000, 32).to_dict() == a.to_schedule(1000, 32).to_dict()
+    paths = runs.save(tmp_path / "rt.csv")
+    assert paths == [str(tmp_path / f"rt_run{i}.csv") for i in range(3)]
+    for path, run in zip(paths, runs):
+        log = pyclr.load_log(path)
+        np.testing.assert_array_equal(log.lrs, run.lrs)
+        np.testing.assert_array_equal(log.losses, run.losses)
+    d = runs.to_dict()
+    assert [r["losses"] for r in d["runs"]] == [r.losses.tolist() for r in runs]
+
+
+def test_repeats_with_restore_false_leave_the_last_sweeps_model():
+    x, y = _data(n=64)
+    batches = [(x[:32], y[:32]), (x[32:], y[32:])]
+    model, opt = _setup()
+    range_test(model, opt, F.cross_entropy, batches, start_lr=1e-3, end_lr=0.1, num_iter=3, repeats=2,
+               restore=False, diverge_th=1e9, progress=False)
+    model2, opt2 = _setup()
+    lrs = (1e-3 * 100 ** (np.arange(3) / 2)).tolist()
+    _hand_loop(model2, opt2, [batches[(3 + k) % 2] for k in range(3)], lrs, 1)  # the second sweep's batches
+    for p, q in zip(model.state_dict().values(), model2.state_dict().values()):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("value, exc", [(0, ValueError), (-2, ValueError), (1.5, TypeError), ("3", TypeError)])
+def test_bad_repeats_named_and_nothing_changed(value, exc):
+    model, opt = _setup()
+    _warm(model, opt)
+    before = _fingerprint(model, opt)
+    with pytest.raises(exc, match="repeats"):
+        range_test(model, opt, F.cross_entropy, _loader(), num_iter=3, repeats=value, progress=False)
+    _assert_same(before, _fingerprint(model, opt))

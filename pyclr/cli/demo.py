@@ -33,6 +33,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="SGD with momentum 0.9, or Adam (default sgd)")
     p.add_argument("--batch-size", type=int, default=64, help="batch size (default 64)")
     p.add_argument("--num-iter", type=int, default=100, help="LR points of the range test (default 100)")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="range-test sweeps from the same start, on new batches, combined (default 3)")
     p.add_argument("--start-lr", type=float, default=1e-5, help="range test start LR (default 1e-5)")
     p.add_argument("--end-lr", type=float, default=10.0, help="range test end LR (default 10)")
     p.add_argument("--epochs", type=int, default=8, help="training epochs for both runs (default 8)")
@@ -51,6 +53,7 @@ def _check(args) -> None:
 
     V.int_at_least("batch_size", args.batch_size, 1)
     V.int_at_least("num_iter", args.num_iter, 2)
+    V.int_at_least("repeats", args.repeats, 1)
     V.int_at_least("epochs", args.epochs, 1)
     V.int_at_least("threads", args.threads, 1)
     V.positive("start_lr", args.start_lr)
@@ -160,22 +163,32 @@ def run(args) -> int:
     model = _model(args.seed)
     opt = _optimizer(args.optimizer, model, args.start_lr)
     torch.manual_seed(args.seed)
-    res = range_test(model, opt, torch.nn.functional.cross_entropy, _loader(xtr, ytr, args.batch_size, args.seed),
-                     start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter, progress=False)
+    runs = range_test(model, opt, torch.nn.functional.cross_entropy, _loader(xtr, ytr, args.batch_size, args.seed),
+                      start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter, progress=False,
+                      repeats=args.repeats)
     stop = {"num_iter": "ran to the end", "diverged": "stopped: loss diverged",
             "non-finite loss": "stopped: non-finite loss", "skipped steps": "stopped: AMP skipped steps"}
-    print(f"range test: {len(res)} of {args.num_iter} LR points from {args.start_lr:.0e} to {args.end_lr:.0e} "
-          f"(exp), {stop.get(res.stop_reason, res.stop_reason)} at lr {res.lrs[-1]:.3g}")
+    print(f"range test: {len(runs)} sweep{'s' if len(runs) > 1 else ''} of {args.num_iter} LR points from "
+          f"{args.start_lr:.0e} to {args.end_lr:.0e} (exp)" + (", each from the same start on new batches"
+                                                                 if len(runs) > 1 else ""))
+    for i, res in enumerate(runs):
+        print(f"  sweep {i}: {len(res)} points, {stop.get(res.stop_reason, res.stop_reason)} at lr {res.lrs[-1]:.3g}")
     if args.csv:
-        res.save(args.csv)
-        print(f"  log saved to {args.csv} (try: pyclr analyze {args.csv})")
+        paths = runs.save(args.csv)
+        print(f"  logs saved to {', '.join(paths)} (try: pyclr analyze {' '.join(paths)} --combine)")
 
-    # 2. the analysis
-    a = res.analyze(resamples=100)
+    # 2. the analysis: one sweep with its noise resampled, or the sweeps combined
+    a = runs[0].analyze(resamples=100) if len(runs) == 1 else runs.analyze()
     print(f"analysis: verdict {a.verdict}")
     for name in ("base_lr", "max_lr"):
         spread = a.interval.get(name)
-        within = f"  (90% with the log's noise resampled: {_fmt(spread[0])} .. {_fmt(spread[1])})" if spread else ""
+        sweeps = [getattr(r, name) for r in a.runs if r.ok]
+        if spread:
+            within = f"  (90% with the log's noise resampled: {_fmt(spread[0])} .. {_fmt(spread[1])})"
+        elif sweeps and a.ok:
+            within = f"  (median of {len(sweeps)} sweeps: {_fmt(min(sweeps))} .. {_fmt(max(sweeps))})"
+        else:
+            within = ""
         print(f"  {name:<7} = {_fmt(getattr(a, name)):<8}{within}")
     for reason in a.reasons:
         print(f"  - {reason}")
@@ -204,11 +217,11 @@ def run(args) -> int:
     print(f"done in {time.perf_counter() - t0:.1f} s (backend: {pyclr.backend()})")
 
     if args.plot:
-        _plot(args.plot, res, a, used)
+        _plot(args.plot, runs, a, used)
     return 0
 
 
-def _plot(path: str, res, analysis, used) -> None:
+def _plot(path: str, runs, analysis, used) -> None:
     try:
         import matplotlib
 
@@ -221,15 +234,17 @@ def _plot(path: str, res, analysis, used) -> None:
     import numpy as np
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    ax1.semilogx(res.lrs, res.losses, ".", ms=3, alpha=0.5, label="loss")
-    ax1.semilogx(res.lrs, res.smoothed, "-", lw=1, label="online EMA (stop rule)")
-    if analysis.lrs is not None and analysis.smoothed is not None:
-        ax1.semilogx(analysis.lrs, analysis.smoothed, "-", lw=2, label="analysis smoother")
+    for i, res in enumerate(runs):
+        ax1.semilogx(res.lrs, res.losses, ".", ms=3, alpha=0.5, label=f"loss, sweep {i}")
+    for i, a in enumerate(analysis.runs or (analysis,)):
+        if a.lrs is not None and a.smoothed is not None:
+            ax1.semilogx(a.lrs, a.smoothed, "-", lw=1.5, label=f"analysis smoother, sweep {i}")
     for x, name in ((analysis.base_lr, "base_lr"), (analysis.max_lr, "max_lr")):
         if x is not None:
             ax1.axvline(x, ls="--", color="k", lw=1)
             ax1.annotate(name, (x, ax1.get_ylim()[1]), rotation=90, va="top", ha="right", fontsize=8)
-    finite = np.asarray(res.losses)[np.isfinite(res.losses)]
+    losses = np.concatenate(runs.losses)
+    finite = losses[np.isfinite(losses)]
     if finite.size:
         ax1.set_ylim(finite.min() * 0.9, min(finite.max(), 4 * finite[0]) * 1.05)
     ax1.set_xlabel("learning rate")

@@ -8,12 +8,12 @@ Imported only explicitly (``import pyclr.torch`` / ``from pyclr.torch import ...
 * :func:`attach` -- an optimizer step pre-hook that sets the LR of step ``t``
   right before the ``t``-th real ``optimizer.step()``.
 * :func:`range_test` -- the LR range test (AMP, accumulation, DDP), returning a
-  :class:`RangeTestResult`.
+  :class:`RangeTestResult` (:class:`RangeTestRuns` for several sweeps).
 """
 from __future__ import annotations
 
 from pyclr.torch.hook import ScheduleHandle, attach
-from pyclr.torch.range_test import RangeTestResult, range_test
+from pyclr.torch.range_test import RangeTestResult, RangeTestRuns, range_test
 from pyclr.torch.scheduler import ScheduledLR
 
-__all__ = ["ScheduledLR", "attach", "ScheduleHandle", "range_test", "RangeTestResult"]
+__all__ = ["ScheduledLR", "attach", "ScheduleHandle", "range_test", "RangeTestResult", "RangeTestRuns"]

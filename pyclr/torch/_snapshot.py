@@ -111,8 +111,13 @@ class Snapshot:
         else:
             self.tensors = _host(tensors)
 
-    def restore(self) -> None:
-        """Put everything back in place; the snapshot stays valid (restore twice is fine)."""
+    def restore(self, rng: bool = True) -> None:
+        """Put everything back in place; the snapshot stays valid (restore twice is fine).
+
+        ``rng=False`` leaves the random number generators where they are (the model,
+        optimizer and scaler are restored all the same): repeated sweeps from one
+        starting state then draw new batches, dropout masks and augmentations.
+        """
         if self.tensors is None:
             tensors = torch.load(self._path, map_location="cpu", weights_only=True)
         else:
@@ -171,6 +176,8 @@ class Snapshot:
                 self.scaler._per_optimizer_states.clear()
         for module, training in self.modes:
             module.training = training
+        if not rng:
+            return
         random.setstate(self.rng["python"])
         np.random.set_state(self.rng["numpy"])
         torch.set_rng_state(self.rng["torch"])
