@@ -24,7 +24,6 @@ import os
 import statistics
 import sys
 import time
-import warnings
 
 import numpy as np
 import torch
@@ -52,17 +51,20 @@ class ShuffledBatches:
             yield self.X[idx], self.y[idx]
 
 
+def train_data():
+    """The seed runs' training split of digits: the first 1400 standardised images."""
+    X, y = seed_runs.data()
+    return X[:1400], y[:1400]
+
+
 def sweeps(opt_name: str, init: int, iters: int, batch: int, X, y, repeats: int) -> RangeTestRuns:
     """``repeats`` range tests from initialisation ``init`` (one call)."""
     make_opt, start, end = seed_runs.CONFIGS[opt_name]
     net = seed_runs.model(init)
     opt = make_opt(net.parameters(), start)
     torch.manual_seed(10_000 + init)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return range_test(net, opt, torch.nn.functional.cross_entropy, ShuffledBatches(X, y, batch),
-                          start_lr=start, end_lr=end, num_iter=iters, diverge_th=1e30, progress=False,
-                          repeats=repeats)
+    return range_test(net, opt, torch.nn.functional.cross_entropy, ShuffledBatches(X, y, batch),
+                      start_lr=start, end_lr=end, num_iter=iters, diverge_th=1e30, progress=False, repeats=repeats)
 
 
 def max_lr(runs: RangeTestRuns, r: int):
@@ -76,8 +78,8 @@ def spread(values) -> float:
     return max(values) / min(values) if len(values) > 1 else float("nan")
 
 
-def measure(opt_name: str, batch: int, inits: int, X, y) -> dict:
-    """{(iters, init): {repeats: max_lr}} and, per (iters, init), the single sweeps' own spread."""
+def measure(opt_name: str, batch: int, inits: int, X, y) -> tuple[dict, dict]:
+    """``{(iters, init): {repeats: max_lr}}`` and ``{(iters, init): spread of the single sweeps}``."""
     out, order_spread = {}, {}
     for iters in ITERS:
         for init in range(inits):
@@ -115,8 +117,7 @@ def main() -> None:
     ap.add_argument("--inits", type=int, default=20, help="initialisations (a multiple of 5)")
     args = ap.parse_args()
     torch.set_num_threads(1)
-    X, y = seed_runs.data()
-    X, y = X[:1400], y[:1400]
+    X, y = train_data()
     t0 = time.perf_counter()
     for batch in args.batches:
         for opt_name in seed_runs.CONFIGS:

@@ -121,7 +121,7 @@ SMALL_BATCHES = (4, 16)
 SMALL_GROUPS = [range(5 * g, 5 + 5 * g) for g in range(4)]
 
 
-def _small_batch_runs(opt: str, batch: int, n: int):
+def small_batch_runs(opt: str, batch: int, n: int):
     d = np.load(os.path.join(DATA, "seed_runs_small_batch", f"{opt}_b{batch}_n{n}.npz"))
     return [(d["lr"], row) for row in d["loss"]]
 
@@ -162,7 +162,7 @@ def small_batch() -> dict:
     combined: dict = {}
     medians: dict = {}
     for opt, b in configs:
-        runs = {n: _small_batch_runs(opt, b, n) for n in ITERS}
+        runs = {n: small_batch_runs(opt, b, n) for n in ITERS}
         for rule in ("pyclr",) + METHODS:
             vals = {n: _rule_values(rule, runs[n]) for n in ITERS}
             if rule == "pyclr":
@@ -211,7 +211,7 @@ def interval_groups():
     for opt in OPTIMIZERS:
         for b in SMALL_BATCHES:
             for n in ITERS:
-                yield f"{OPTIMIZERS[opt]}, batch {b}, {n} iterations", _small_batch_runs(opt, b, n)
+                yield f"{OPTIMIZERS[opt]}, batch {b}, {n} iterations", small_batch_runs(opt, b, n)
         for n in ITERS:
             logs = [_log(opt, n, s) for g in HELDOUT_GROUPS for s in g]
             yield f"{OPTIMIZERS[opt]}, batch 64, {n} iterations", [(l.lrs, l.losses) for l in logs]

@@ -21,8 +21,7 @@ def test_three_sweeps_hold_issue_3s_seed_target_where_single_sweeps_miss_it():
     initialisations: max_lr of 3 sweeps combined varies at most 1.5x over each group (one sweep:
     up to 1.66x), and its spreads are smaller than one sweep's taken together (sum of logs)."""
     torch.set_num_threads(1)
-    X, y = B.seed_runs.data()
-    X, y = X[:1400], y[:1400]
+    X, y = B.train_data()
     single, combined = [], []
     for opt in B.seed_runs.CONFIGS:
         for iters in (100, 200):

@@ -13,18 +13,13 @@ from pyclr import _resample
 from conftest import load_benchmark
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SMALL_BATCH = os.path.join(HERE, "data", "seed_runs_small_batch")
-
-
-def _runs(name):
-    d = np.load(os.path.join(SMALL_BATCH, name))
-    return [(d["lr"], row) for row in d["loss"]]
+S = load_benchmark("stability")
 
 
 def test_interval_is_deterministic_equal_on_every_backend(use_backend):
     """Same log, same interval: the resampling is seeded, and every backend finds the same bounds
     on the resampled copies as the NumPy reference."""
-    lrs, losses = _runs("adam_b16_n200.npz")[3]
+    lrs, losses = S.small_batch_runs("adam", 16, 200)[3]
     a = pyclr.analyze(lrs, losses, resamples=40)
     b = pyclr.analyze(lrs, losses, resamples=40)
     assert a.interval == b.interval
@@ -46,7 +41,7 @@ def _reference_interval():
         saved = _backend._active
         try:
             _backend._active = ("numpy", _backend.load("numpy"))
-            lrs, losses = _runs("adam_b16_n200.npz")[3]
+            lrs, losses = S.small_batch_runs("adam", 16, 200)[3]
             _REF.update(pyclr.analyze(lrs, losses, resamples=40).interval)
         finally:
             _backend._active = saved
@@ -55,7 +50,7 @@ def _reference_interval():
 
 def test_resampled_copies_keep_curve_and_local_residuals():
     """Each copy is the smoothed curve plus a residual drawn from at most NEIGHBOURS positions away."""
-    lrs, losses = _runs("sgdm_b4_n100.npz")[0]
+    lrs, losses = S.small_batch_runs("sgdm", 4, 100)[0]
     a = pyclr.analyze(lrs, losses)
     x = np.log10(a.lrs)
     r = a.losses - a.smoothed
@@ -70,7 +65,7 @@ def test_resampled_copies_keep_curve_and_local_residuals():
 
 
 def test_wide_interval_adds_a_reason_narrow_one_does_not():
-    noisy = pyclr.analyze(*_runs("sgdm_b4_n50.npz")[2], resamples=100)
+    noisy = pyclr.analyze(*S.small_batch_runs("sgdm", 4, 50)[2], resamples=100)
     lo, hi = noisy.interval["max_lr"]
     assert noisy.ok and hi / lo > 2.0
     assert any("Combine 3 to 5 runs" in r and f"{lo:.3g}" in r for r in noisy.reasons)
@@ -85,7 +80,7 @@ def test_wide_interval_adds_a_reason_narrow_one_does_not():
 
 
 def test_combined_runs_carry_an_interval_each():
-    runs = _runs("adam_b16_n100.npz")[:3]
+    runs = S.small_batch_runs("adam", 16, 100)[:3]
     c = pyclr.analyze([r[0] for r in runs], [r[1] for r in runs], resamples=20)
     assert c.interval == {} and c.spread
     for run, (lrs, losses) in zip(c.runs, runs):
@@ -118,7 +113,6 @@ def test_interval_width_tracks_seed_spread():
     runs), the median run's 90% interval is as wide as the seeds' actual 90% range within a
     factor 2.5 in log-LR (measured: 0.51 to 1.92, median 1.03), and another seed's max_lr
     falls inside a run's interval at least half of the time (measured: 54% to 92%)."""
-    S = load_benchmark("stability")
     ratios = []
     for label, runs in S.interval_groups():
         observed, predicted, coverage = S.interval_check(runs)

@@ -40,7 +40,7 @@ def test_small_batch_combination_of_five_seeds(use_backend):
     for opt in S.OPTIMIZERS:
         for b in S.SMALL_BATCHES:
             for n in S.ITERS:
-                runs = S._small_batch_runs(opt, b, n)
+                runs = S.small_batch_runs(opt, b, n)
                 comb = [S.pyclr.analyze([runs[s][0] for s in g], [runs[s][1] for s in g]) for g in S.SMALL_GROUPS]
                 assert all(a.ok for a in comb), (opt, b, n)
                 spreads[opt, b, n] = S._spread(comb)

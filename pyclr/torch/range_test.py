@@ -73,11 +73,8 @@ class RangeTestResult:
         >>> a = result.analyze()                        # doctest: +SKIP
         >>> a.base_lr, a.max_lr, a.verdict, a.reasons   # doctest: +SKIP
         """
-        import pyclr
+        from pyclr.finder import analyze
 
-        analyze = getattr(pyclr, "analyze", None)
-        if analyze is None:  # the analysis module, where the top level does not re-export it yet
-            from pyclr.finder import analyze
         analysis = analyze(self.lrs, self.losses, **kwargs)
         if not kwargs:
             self._analysis = analysis
