@@ -12,6 +12,9 @@ spread is shown).
 * tests/data/seed_runs_small_batch: the same sweeps with batches of 4 and 16, seeds 0-19 (four
   groups of five), also generated after the rule was fixed: the noisy regime in which the
   anchors' steepest-gradient suggestions swing by 10x to 70x between seeds.
+* tests/data/seed_runs_tasks: the three tasks of benchmarks/usefulness.py (MLP and CNN on digits,
+  MLP on a synthetic 5-class problem), SGD-momentum and Adam, seeds 0-19, run through
+  ``pyclr.torch.range_test`` after the rule was fixed: do the figures carry over to other models?
 """
 from __future__ import annotations
 
@@ -152,38 +155,38 @@ def _values_ratio(vals) -> float:
     return max(_ratio(component) for component in zip(*vals))
 
 
-def small_batch() -> dict:
-    """Seed and iteration spreads of every rule on the small-batch runs; returns the cells:
-    ``cells[rule, opt, batch] = (median 5-seed spread per iteration count, groups over 1.5x per
+def seed_tables(configs: dict, groups: list, heading: str) -> dict:
+    """Print the seed and iteration spreads of every rule on 20-seed runs and return the cells.
+
+    ``configs`` maps a key (a tuple) to ``(column label, runs_of)`` with ``runs_of(n)`` the
+    seeds' ``(lrs, losses)`` at ``n`` iterations; ``groups`` are the seed groups of five. Returns
+    ``cells[(rule,) + key] = (median 5-seed spread per iteration count, groups over 1.5x per
     iteration count, median spread over iteration counts per seed, seeds over 2x)``."""
-    configs = [(opt, b) for b in SMALL_BATCHES for opt in OPTIMIZERS]
-    seeds = range(5 * len(SMALL_GROUPS))
+    seeds = range(5 * len(groups))
     cells: dict = {}
     combined: dict = {}
     medians: dict = {}
-    for opt, b in configs:
-        runs = {n: small_batch_runs(opt, b, n) for n in ITERS}
+    for key, (_, runs_of) in configs.items():
+        runs = {n: runs_of(n) for n in ITERS}
         for rule in ("pyclr",) + METHODS:
             vals = {n: _rule_values(rule, runs[n]) for n in ITERS}
             if rule == "pyclr":
-                medians[opt, b] = [statistics.median(v[1] for v in vals[n] if v is not None) for n in ITERS]
-            by_group = {n: [_values_ratio([vals[n][s] for s in g]) for g in SMALL_GROUPS] for n in ITERS}
+                medians[key] = [statistics.median(v[1] for v in vals[n] if v is not None) for n in ITERS]
+            by_group = {n: [_values_ratio([vals[n][s] for s in g]) for g in groups] for n in ITERS}
             iters = [_values_ratio([vals[n][s] for n in ITERS]) for s in seeds]
-            cells[rule, opt, b] = ([statistics.median(by_group[n]) for n in ITERS],
-                                   [sum(not v <= 1.5 for v in by_group[n]) for n in ITERS],
-                                   statistics.median(iters), sum(not v <= 2 for v in iters))
-        comb = [[pyclr.analyze([runs[n][s][0] for s in g], [runs[n][s][1] for s in g]) for g in SMALL_GROUPS]
+            cells[(rule,) + key] = ([statistics.median(by_group[n]) for n in ITERS],
+                                    [sum(not v <= 1.5 for v in by_group[n]) for n in ITERS],
+                                    statistics.median(iters), sum(not v <= 2 for v in iters))
+        comb = [[pyclr.analyze([runs[n][s][0] for s in g], [runs[n][s][1] for s in g]) for g in groups]
                 for n in ITERS]
-        combined[opt, b] = [_spread(c) for c in comb]
-    groups = len(SMALL_GROUPS)
-    names = [f"{OPTIMIZERS[o]}, batch {b}" for o, b in configs]
-    print(f"\nSmall batches (tests/data/seed_runs_small_batch; seeds 0-19 in {groups} groups of 5, generated after "
-          f"the bound rule was fixed). 5-seed spread, median over the groups ({' / '.join(map(str, ITERS))}) \\| over "
-          f"{ITERS[0]}..{ITERS[-1]} iterations per seed, median:\n")
+        combined[key] = [_spread(c) for c in comb]
+    names = [label for label, _ in configs.values()]
+    print(f"\n{heading} 5-seed spread, median over the {len(groups)} groups ({' / '.join(map(str, ITERS))}) \\| "
+          f"over {ITERS[0]}..{ITERS[-1]} iterations per seed, median:\n")
     print("| rule | " + " | ".join(names) + " | worst 5-seed cell |")
     print("|---|" + "---|" * (len(configs) + 1))
     for rule in ("pyclr",) + METHODS:
-        row = [cells[rule, o, b] for o, b in configs]
+        row = [cells[(rule,) + key] for key in configs]
         label = "pyclr (max_lr, base_lr)" if rule == "pyclr" else rule
         print(f"| {label} | " + " | ".join(" / ".join(f"{v:.2f}x" for v in c[0]) + f" \\| {c[2]:.2f}x" for c in row)
               + f" | {max(max(c[0]) for c in row):.2f}x |")
@@ -191,23 +194,50 @@ def small_batch() -> dict:
     print("| | " + " | ".join(names) + " |")
     print("|---|" + "---|" * len(configs))
     print("| groups over 1.5x per iteration count | "
-          + " | ".join(" / ".join(f"{v}/{groups}" for v in cells["pyclr", o, b][1]) for o, b in configs) + " |")
+          + " | ".join(" / ".join(f"{v}/{len(groups)}" for v in cells[("pyclr",) + k][1]) for k in configs) + " |")
     print("| seeds over 2x across iteration counts | "
-          + " | ".join(f"{cells['pyclr', o, b][3]}/{len(seeds)}" for o, b in configs) + " |")
+          + " | ".join(f"{cells[('pyclr',) + k][3]}/{len(seeds)}" for k in configs) + " |")
     print(f"| median max_lr over the seeds ({' / '.join(map(str, ITERS))}) | "
-          + " | ".join(" / ".join(f"{v:.3g}" for v in medians[o, b]) + f" ({max(medians[o, b]) / min(medians[o, b]):.2f}x)"
-                       for o, b in configs) + " |")
-    print(f"| 5-seed combination: spread across the {groups} groups | "
-          + " | ".join(" / ".join(f"{v:.2f}x" for v in combined[o, b]) for o, b in configs) + " |")
+          + " | ".join(" / ".join(f"{v:.3g}" for v in medians[k]) + f" ({max(medians[k]) / min(medians[k]):.2f}x)"
+                       for k in configs) + " |")
+    print(f"| 5-seed combination: spread across the {len(groups)} groups | "
+          + " | ".join(" / ".join(f"{v:.2f}x" for v in combined[k]) for k in configs) + " |")
     return cells
+
+
+def small_batch() -> dict:
+    """:func:`seed_tables` on the small-batch runs; keys ``(opt, batch)``."""
+    configs = {(o, b): (f"{OPTIMIZERS[o]}, batch {b}", functools.partial(small_batch_runs, o, b))
+               for b in SMALL_BATCHES for o in OPTIMIZERS}
+    return seed_tables(configs, SMALL_GROUPS, "Small batches (tests/data/seed_runs_small_batch; seeds 0-19 in "
+                       f"{len(SMALL_GROUPS)} groups of 5, generated after the bound rule was fixed).")
+
+
+TASKS = ("digits-mlp", "digits-cnn", "blobs-mlp")
+TASK_GROUPS = SMALL_GROUPS
+
+
+def task_runs(task: str, opt: str, n: int):
+    """Seeds 0-19 of one usefulness task (tests/data/seed_runs_tasks): ``[(lrs, losses)]``."""
+    d = np.load(os.path.join(DATA, "seed_runs_tasks", f"{task}_{opt}_n{n}.npz"))
+    return [(d["lr"], row.astype(np.float64)) for row in d["loss"]]
+
+
+def tasks() -> dict:
+    """:func:`seed_tables` on the three usefulness tasks; keys ``(task, opt)``."""
+    configs = {(t, o): (f"{t}, {OPTIMIZERS[o]}", functools.partial(task_runs, t, o))
+               for t in TASKS for o in OPTIMIZERS}
+    return seed_tables(configs, TASK_GROUPS, "Other models (tests/data/seed_runs_tasks: the tasks of "
+                       "benchmarks/usefulness.py through pyclr.torch.range_test, sweep 1e-6..10, batch 64, seeds "
+                       f"0-19 in {len(TASK_GROUPS)} groups of 5, generated after the bound rule was fixed).")
 
 
 INTERVAL_RESAMPLES = 100
 
 
 def interval_groups():
-    """(label, runs) for every configuration with 20 or more seeds: the small-batch runs and the
-    held-out batch-64 runs."""
+    """(label, runs) for every configuration with 20 or more seeds: the small-batch runs, the
+    held-out batch-64 runs and the other models."""
     for opt in OPTIMIZERS:
         for b in SMALL_BATCHES:
             for n in ITERS:
@@ -215,6 +245,10 @@ def interval_groups():
         for n in ITERS:
             logs = [_log(opt, n, s) for g in HELDOUT_GROUPS for s in g]
             yield f"{OPTIMIZERS[opt]}, batch 64, {n} iterations", [(l.lrs, l.losses) for l in logs]
+    for task in TASKS[1:]:  # digits-mlp: the held-out runs above, with a narrower sweep
+        for opt in OPTIMIZERS:
+            for n in ITERS:
+                yield f"{task}, {OPTIMIZERS[opt]}, {n} iterations", task_runs(task, opt, n)
 
 
 def interval_check(runs, resamples: int = INTERVAL_RESAMPLES) -> tuple:
@@ -259,6 +293,7 @@ def main() -> None:
     tuned()
     heldout()
     small_batch()
+    tasks()
     intervals()
 
 

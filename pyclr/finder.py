@@ -691,9 +691,10 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
         most 3 positions away; :mod:`pyclr._resample`) and report the 5th-95th percentile range
         of the bounds as ``interval``. A ``max_lr`` range wider than 2x adds a reason (combine
         runs). It costs ``resamples`` analyses, in one batched kernel call. On the seed runs in
-        tests/data (24 configurations, 20-40 seeds each) the range is 0.51-1.92 times as wide as
-        the seeds' actual spread of ``max_lr`` in log-LR (median 1.03): too wide on 50-iteration
-        sweeps, too narrow on 400-iteration ones (``python benchmarks/stability.py``).
+        tests/data (40 configurations of three models, 20-40 seeds each) the range is 0.43-1.92
+        times as wide as the seeds' actual spread of ``max_lr`` in log-LR (median 1.00): too wide
+        on 50-iteration sweeps, too narrow on 400-iteration ones and on a small CNN with
+        SGD-momentum (``python benchmarks/stability.py``).
 
     Returns
     -------

@@ -8,6 +8,7 @@ changes between runs of a configuration: it sets the initial weights and the bat
     python tests/data/make_seed_runs.py                # seeds 0-4 into seed_runs/
     python tests/data/make_seed_runs.py --heldout      # seeds 5-44 into seed_runs_heldout/ (~40 s)
     python tests/data/make_seed_runs.py --small-batch  # batch 4 and 16, seeds 0-19 (~1 minute)
+    python tests/data/make_seed_runs.py --tasks        # the usefulness tasks, seeds 0-19 (~4 minutes)
 
 Every (optimizer, iterations) pair is run with all five seeds, so that the iteration-count
 claim of issue 3 can be judged per seed and on the 5-seed combination, not on one log.
@@ -33,10 +34,21 @@ values, exact in float64). analyze()'s bound rule was fixed before they were gen
 not changed since. The verdict's test for a clear descent was set afterwards, from logs of pure
 noise (pyclr/finder.py); it turned 5 of these 320 runs (batch 4, 50 iterations) from ok to
 too_noisy or no_descent.
+
+``--tasks`` runs the three tasks of benchmarks/usefulness.py (the MLP on digits, a small CNN on
+the digits images, an MLP on a synthetic 5-class problem), each with SGD-momentum and Adam, through
+``pyclr.torch.range_test`` itself with that benchmark's sweep (1e-6..10) and the divergence stop
+off, seeds 0-19: do the stability figures of the digits MLP above carry over to other models?
+Seed ``s`` sets the initial weights (``torch.manual_seed(s)``) and the batch order (the
+benchmark's ``_batches(..., seed=s)``). One file per configuration,
+``seed_runs_tasks/{task}_{opt}_n{iters}.npz``, in the small-batch format; a run that reached a
+non-finite loss (range_test stops there and logs it) is padded with nan. These runs were made
+after analyze()'s rule was fixed, which was not changed after seeing them.
 """
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import torch
@@ -52,6 +64,7 @@ SEEDS = range(5)
 HELDOUT_SEEDS = range(5, 45)
 SMALL_BATCH_SEEDS = range(20)
 SMALL_BATCHES = (4, 16)
+TASK_SEEDS = range(20)
 ITERS = (50, 100, 200, 400)
 
 
@@ -103,17 +116,47 @@ def small_batch(X, y):
                                     lr=runs[0][0], loss=np.stack([losses for _, losses in runs]))
 
 
+def tasks():
+    """The seed runs of every usefulness task and optimizer (``--tasks``)."""
+    sys.path.insert(0, os.path.join(DATA, os.pardir, os.pardir, "benchmarks"))
+    import usefulness as U
+
+    from pyclr.torch import range_test as pyclr_range_test
+
+    folder = os.path.join(DATA, "seed_runs_tasks")
+    os.makedirs(folder, exist_ok=True)
+    sweep = dict(start_lr=U.RANGE_TEST["start_lr"], end_lr=U.RANGE_TEST["end_lr"], diverge_th=1e30, progress=False)
+    for name, task in U.TASKS.items():
+        xtr, ytr, _, _ = U.load_task(name)
+        for opt_name, make_opt in U.OPTIMIZERS.items():
+            for iters in ITERS:
+                losses = np.full((len(TASK_SEEDS), iters), np.nan)
+                for row, seed in enumerate(TASK_SEEDS):
+                    net = U._fresh_model(task, seed)
+                    loader = [(xtr[i], ytr[i]) for i in U._batches(len(xtr), task.batch_size, iters, seed)]
+                    res = pyclr_range_test(net, make_opt(net.parameters(), sweep["start_lr"]),
+                                           torch.nn.functional.cross_entropy, loader, num_iter=iters, **sweep)
+                    losses[row, : len(res.losses)] = res.losses
+                lrs = sweep["start_lr"] * (sweep["end_lr"] / sweep["start_lr"]) ** (np.arange(iters) / (iters - 1))
+                np.savez_compressed(os.path.join(folder, f"{name}_{opt_name}_n{iters}.npz"),
+                                    lr=lrs, loss=losses.astype(np.float32))
+
+
 def main():
     import argparse
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--heldout", action="store_true", help="seeds 5-44 into seed_runs_heldout/")
     ap.add_argument("--small-batch", action="store_true", help="batch 4 and 16, seeds 0-19 into seed_runs_small_batch/")
+    ap.add_argument("--tasks", action="store_true", help="the usefulness tasks, seeds 0-19 into seed_runs_tasks/")
     args = ap.parse_args()
     torch.set_num_threads(1)
     X, y = data()
     if args.small_batch:
         small_batch(X, y)
+        return
+    if args.tasks:
+        tasks()
         return
     heldout = args.heldout
     folder = os.path.join(DATA, "seed_runs_heldout" if heldout else "seed_runs")
