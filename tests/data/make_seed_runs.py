@@ -8,7 +8,7 @@ changes between runs of a configuration: it sets the initial weights and the bat
     python tests/data/make_seed_runs.py                # seeds 0-4 into seed_runs/
     python tests/data/make_seed_runs.py --heldout      # seeds 5-44 into seed_runs_heldout/ (~40 s)
     python tests/data/make_seed_runs.py --small-batch  # batch 4 and 16, seeds 0-19 (~1 minute)
-    python tests/data/make_seed_runs.py --tasks        # the usefulness tasks, seeds 0-19 (~4 minutes)
+    python tests/data/make_seed_runs.py --tasks        # the usefulness tasks, seeds 0-19 (~3 minutes)
 
 Every (optimizer, iterations) pair is run with all five seeds, so that the iteration-count
 claim of issue 3 can be judged per seed and on the 5-seed combination, not on one log.
