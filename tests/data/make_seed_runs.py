@@ -131,13 +131,14 @@ def tasks():
         for opt_name, make_opt in U.OPTIMIZERS.items():
             for iters in ITERS:
                 losses = np.full((len(TASK_SEEDS), iters), np.nan)
+                lrs = np.empty(0)
                 for row, seed in enumerate(TASK_SEEDS):
                     net = U._fresh_model(task, seed)
                     loader = [(xtr[i], ytr[i]) for i in U._batches(len(xtr), task.batch_size, iters, seed)]
                     res = pyclr_range_test(net, make_opt(net.parameters(), sweep["start_lr"]),
                                            torch.nn.functional.cross_entropy, loader, num_iter=iters, **sweep)
                     losses[row, : len(res.losses)] = res.losses
-                lrs = sweep["start_lr"] * (sweep["end_lr"] / sweep["start_lr"]) ** (np.arange(iters) / (iters - 1))
+                    lrs = max(lrs, res.lrs, key=len)  # range_test's grid, from a run that finished it
                 np.savez_compressed(os.path.join(folder, f"{name}_{opt_name}_n{iters}.npz"),
                                     lr=lrs, loss=losses.astype(np.float32))
 
