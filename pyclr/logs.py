@@ -172,22 +172,32 @@ def load_log(path: Union[str, os.PathLike, Any], lr: Any = None, loss: Any = Non
     if ext == ".npy":
         return _load_npy(path, lr, loss)
     if ext == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                d = {k: z[k] for k in z.files}
-        except ValueError as exc:
-            raise ValueError(f"Expected a plain .npz archive (no pickled objects) in {path}, but: {exc}") from exc
-        return _from_mapping(d, lr, loss, path, smoothed=False)
+        return _from_mapping(_read_numpy(path, ext), lr, loss, path, smoothed=False)
     if ext in (".json", ".jsonl", ".ndjson"):
         return _load_json(path, lr, loss)
     return _load_delimited(path, lr, loss)
 
 
-def _load_npy(path, lr, loss) -> RangeTestLog:
+def _read_numpy(path, ext):
+    """The array of a .npy file, or a dict of a .npz archive's arrays; never unpickles. A file
+    NumPy cannot read (empty, truncated, corrupted, pickled) raises ValueError naming the file:
+    NumPy itself raises EOFError, zipfile.BadZipFile, zlib.error, tokenize.TokenError or a bare
+    OSError for some of them. A missing or unreadable file keeps its OSError."""
+    what = "a plain numeric .npy array" if ext == ".npy" else "a plain .npz archive"
     try:
-        arr = np.load(path, allow_pickle=False)
-    except ValueError as exc:
-        raise ValueError(f"Expected a plain numeric .npy array (no pickled objects) in {path}, but: {exc}") from exc
+        if ext == ".npy":
+            return np.load(path, allow_pickle=False)
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (FileNotFoundError, PermissionError, IsADirectoryError):
+        raise
+    except Exception as exc:
+        detail = str(exc) or type(exc).__name__
+        raise ValueError(f"Expected {what} (no pickled objects) in {path}, but: {detail}") from exc
+
+
+def _load_npy(path, lr, loss) -> RangeTestLog:
+    arr = _read_numpy(path, ".npy")
     if arr.dtype.names:
         return _from_mapping({n: arr[n] for n in arr.dtype.names}, lr, loss, path, smoothed=False)
     if arr.ndim != 2 or arr.shape[1] < 2:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 
 import numpy as np
 import pytest
@@ -71,6 +72,27 @@ def test_json_npy_npz(tmp_path):
         pyclr.load_log(str(tmp_path / "missing.csv"))
 
 
+def _broken_numpy_files(tmp_path):
+    """Files NumPy cannot read, each with the exception NumPy itself raises on it."""
+    np.savez_compressed(tmp_path / "good.npz", lr=np.geomspace(1e-5, 1.0, 200), loss=np.linspace(2.0, 1.0, 200))
+    np.save(tmp_path / "good.npy", np.ones((20, 2)))
+    npz = (tmp_path / "good.npz").read_bytes()
+    npy = (tmp_path / "good.npy").read_bytes()
+    flipped = bytearray(npz)
+    flipped[len(npz) // 3] ^= 0xFF  # inside the compressed loss array: zlib.error or a CRC error
+    files = {"empty.npy": b"", "empty.npz": b"", "truncated.npz": npz[: len(npz) // 2],
+             "truncated.npy": npy[:-8], "header.npy": npy[:40], "corrupt.npz": bytes(flipped)}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    return [str(tmp_path / name) for name in files]
+
+
+def test_unreadable_numpy_files_name_the_file(tmp_path):
+    for path in _broken_numpy_files(tmp_path):
+        with pytest.raises(ValueError, match=re.escape(path)):
+            pyclr.load_log(path)
+
+
 def test_finder_objects():
     class TLF:  # torch-lr-finder LRFinder
         history = {"lr": [1e-3, 1e-2], "loss": [2.0, 1.0]}
@@ -108,6 +130,9 @@ def test_cli_exit_codes(tmp_path, capsys):
     assert _run([str(p), "--json"]) == cli.EXIT_INCONCLUSIVE
     assert json.loads(capsys.readouterr().out)["verdict"] == "no_turn_up"
     assert _run([str(tmp_path / "nope.csv")]) == cli.EXIT_BAD_FILE
+    for path in _broken_numpy_files(tmp_path):
+        assert _run([path]) == cli.EXIT_BAD_FILE
+        assert path in capsys.readouterr().err
     seeds = [SEED.replace("_s0", f"_s{s}") for s in range(3)]
     assert _run([*seeds, "--combine", "--json"]) == cli.EXIT_OK
     rep = json.loads(capsys.readouterr().out)
