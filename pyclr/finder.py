@@ -407,6 +407,8 @@ class Analysis:
 
 def _detect_sweep(x: np.ndarray) -> str:
     n = x.shape[0]
+    if n < 3:  # two points are both kinds of sweep
+        return "exponential"
     idx = np.unique(np.linspace(0, n - 1, min(n, 4097)).astype(np.int64))
     sub = x[idx]
     d_lin = np.diff(sub)
@@ -414,7 +416,8 @@ def _detect_sweep(x: np.ndarray) -> str:
     def cv(d):
         m = d.mean()
         return float(d.std() / m) if m > 0 else float("inf")
-    return "linear" if cv(d_lin) < cv(d_log) else "exponential"
+    with np.errstate(over="ignore", invalid="ignore"):  # lrs near 1e308: std overflows, cv is inf or nan
+        return "linear" if cv(d_lin) < cv(d_log) else "exponential"
 
 
 def _clean(x: np.ndarray, y: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray, np.ndarray, list, Optional[float]]:

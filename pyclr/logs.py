@@ -98,12 +98,14 @@ def _to_float_array(v: Any, what: str, source: str) -> np.ndarray:
     if hasattr(v, "detach"):  # torch tensors, without importing torch
         v = v.detach().cpu().numpy()
     try:
-        arr = np.asarray(v, dtype=np.float64)
-    except (TypeError, ValueError):
         try:
+            arr = np.asarray(v, dtype=np.float64)
+        except (TypeError, ValueError):
             arr = np.asarray([float(e) for e in v], dtype=np.float64)  # lists of 0-d tensors
-        except Exception as exc:
-            raise TypeError(f"Expected numbers for {what} in {source}, but got {type(v).__name__}") from exc
+    except OverflowError as exc:  # a Python int beyond float64, e.g. 10**400 in a JSON file
+        raise ValueError(f"Expected {what} values within the float64 range in {source}, but: {exc}") from exc
+    except Exception as exc:
+        raise TypeError(f"Expected numbers for {what} in {source}, but got {type(v).__name__}") from exc
     if arr.ndim != 1:
         raise ValueError(f"Expected a 1-D {what} sequence in {source}, but got shape {arr.shape}")
     return np.ascontiguousarray(arr)
@@ -225,6 +227,8 @@ def _load_json(path, lr, loss) -> RangeTestLog:
             data = json.loads("[" + ",".join(lines) + "]")
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON / JSON lines ({exc.msg} at line {exc.lineno})") from exc
+    except RecursionError as exc:
+        raise ValueError(f"{path}: JSON nested too deeply to be a range-test log") from exc
     if isinstance(data, dict):
         if "history" in data and isinstance(data["history"], dict):
             data = data["history"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -87,3 +88,30 @@ def test_valley_is_fast_on_long_logs():
     lrs = np.geomspace(1e-7, 10, 200_000)
     losses = 2 - np.tanh(np.log10(lrs) + 3) + np.random.default_rng(0).normal(0, 0.01, lrs.shape[0])
     assert 1e-7 < pyclr.suggest(lrs, losses, "valley") < 10
+
+
+EXTREME = [
+    (np.geomspace(1e-5, 1.0, 100), np.r_[np.linspace(2.0, 1.0, 60), np.inf, -np.inf, np.full(38, 1e300)]),
+    (np.geomspace(1e-5, 1.0, 100), np.r_[np.full(50, -np.inf), np.linspace(2.0, 1.0, 50)]),
+    (np.geomspace(1e-300, 1e300, 100), np.linspace(2.0, 1.0, 100)),
+    (np.array([1e-3, 1e-3]), np.array([1.0, 2.0])),
+    (np.full(30, 1e-3), np.linspace(2.0, 1.0, 30)),
+]
+
+
+@pytest.mark.parametrize("case", range(len(EXTREME)))
+def test_extreme_values_raise_no_warnings(use_backend, case):
+    # inf, -inf and huge values are data here: every backend computes with them silently, as the
+    # compiled kernels do, and answers or raises ValueError (the NumPy oracle used to warn)
+    lrs, losses = EXTREME[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        a = pyclr.analyze(lrs, losses)
+        assert a.verdict in pyclr.finder.VERDICTS
+        if lrs.shape[0] < 100:
+            pyclr.analyze(lrs, losses, resamples=20)
+        for method in pyclr.finder.METHODS:
+            try:
+                assert pyclr.suggest(lrs, losses, method) > 0
+            except ValueError:
+                pass

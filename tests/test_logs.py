@@ -87,6 +87,15 @@ def _broken_numpy_files(tmp_path):
     return [str(tmp_path / name) for name in files]
 
 
+def test_json_beyond_float64_or_nested_too_deep(tmp_path):
+    p = _write(tmp_path, "big.json", '{"lr": [0.001, 0.01], "loss": [2.0, 1' + "0" * 400 + "]}")
+    with pytest.raises(ValueError, match="float64 range in .*big.json"):
+        pyclr.load_log(p)
+    p = _write(tmp_path, "deep.json", "[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        pyclr.load_log(p)
+
+
 def test_unreadable_numpy_files_name_the_file(tmp_path):
     for path in _broken_numpy_files(tmp_path):
         with pytest.raises(ValueError, match=re.escape(path)):
