@@ -40,11 +40,20 @@ def as_float(name: str, value: Any) -> float:
     return result
 
 
+#: Largest integer argument accepted (steps, counts, sizes): every integer up to it is exact in
+#: float64, in which the kernels place steps, and sums of a few of them stay far inside int64.
+MAX_INT = 2**53
+
+
 def as_int(name: str, value: Any) -> int:
-    """An integer (Python or NumPy; bool and floats rejected); returns a Python int."""
+    """An integer (Python or NumPy; bool and floats rejected) of magnitude at most :data:`MAX_INT`;
+    returns a Python int."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"Expected an integer for {name}, but got {_describe(value)} of type {type(value).__name__}")
-    return int(value)
+    result = int(value)
+    if abs(result) > MAX_INT:
+        raise ValueError(f"Expected {name} of magnitude at most 2**53 ({MAX_INT}), but got {_describe(value)}")
+    return result
 
 
 def positive(name: str, value: Any) -> float:

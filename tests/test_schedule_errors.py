@@ -27,12 +27,16 @@ BAD = [
     (lambda: pyclr.one_cycle(0.1), ValueError, "total_steps OR"),
     (lambda: pyclr.one_cycle(0.1, 10, pct_start=1.5), ValueError, "pct_start in"),
     (lambda: pyclr.one_cycle(0.1, 10, anneal_strategy="exp"), ValueError, "anneal_strategy in"),
+    (lambda: pyclr.one_cycle(1e-3, 10, div_factor=5e-324), ValueError, "finite initial LR max_lr / div_factor"),
     (lambda: pyclr.sgdr(0.1, 0), ValueError, "positive T_0"),
     (lambda: pyclr.sgdr(0.1, 10, T_mult=0), ValueError, "positive T_mult"),
     (lambda: pyclr.sgdr(0.1, 10, eta_min=1.0), ValueError, "eta_min <= max_lr"),
     (lambda: pyclr.warmup_decay(0.1, 10, 20), ValueError, "warmup_steps <= total_steps"),
     (lambda: pyclr.warmup_decay(0.1, 10, 2, decay="exp"), ValueError, "positive min_lr"),
     (lambda: pyclr.multiplicative_cycles(0.1, 1), ValueError, "first_cycle"),
+    (lambda: pyclr.sgdr(0.1, 2**63), ValueError, "T_0 of magnitude at most 2\\*\\*53"),
+    (lambda: pyclr.one_cycle(0.1, 2**64), ValueError, "total_steps of magnitude at most 2\\*\\*53"),
+    (lambda: pyclr.multiplicative_cycles(0.1, 2**63), ValueError, "first_cycle of magnitude at most"),
     (lambda: pyclr.join([pyclr.constant(0.1)], [3]), ValueError, "0 boundaries"),
     (lambda: pyclr.cyclic(1e-3, 1e-2, 10).values(-1), ValueError, "non-negative n, but got -1"),
     (lambda: pyclr.cyclic(1e-3, 1e-2, 10).values(5, start=-2), ValueError, "non-negative start"),
@@ -62,8 +66,23 @@ def test_forced_backend_must_exist(monkeypatch):
         _backend.kernels()
 
 
-numbers = st.one_of(st.integers(-5, 10**6), st.floats(allow_nan=True, allow_infinity=True), st.none(),
-                    st.text(max_size=3), st.booleans())
+numbers = st.one_of(st.integers(-5, 10**6), st.sampled_from([100, 10**4, 2**53, 2**63, 10**30, 1e30, 1e308]),
+                    st.floats(allow_nan=True, allow_infinity=True), st.none(), st.text(max_size=3), st.booleans())
+
+
+@pytest.mark.parametrize("factor", [100, 1e4, 1e308, 3.5e17])
+def test_huge_cycle_factors_end_and_restart_where_they_should(use_backend, factor):
+    # cycle lengths are capped at 2**62 steps; their int64 sum used to wrap, and the search for the
+    # cycle of a step then doubled its table forever (sgdr(0.1, 2, T_mult=100).values(10) hung)
+    s = pyclr.sgdr(0.1, 2, T_mult=factor)
+    values = s.values(300)
+    third = 2 + 2 * factor  # where the third cycle starts
+    restarts = [t for t in range(1, 300) if values[t] > values[t - 1]]
+    assert restarts == ([2, int(third)] if third < 300 else [2])
+    assert values[0] == pytest.approx(0.1, rel=1e-12) and values[2] == pytest.approx(0.1, rel=1e-12)
+    assert np.all(np.isfinite(s.values(3, start=2**52)))
+    m = pyclr.multiplicative_cycles(0.1, 2, factor=factor, n_cycles=40)
+    assert np.all(np.isfinite(m.values(10))) and np.all(np.isfinite(m.values(3, start=2**52)))
 
 
 @given(args=st.lists(numbers, min_size=1, max_size=4), n=st.integers(0, 2000), start=st.integers(0, 10**9),

@@ -18,7 +18,8 @@ def cycle_lengths(first: int, factor: float, count: int) -> np.ndarray:
         for _ in range(count - 1):  # exact Python-int arithmetic; the count is logarithmic here
             lengths.append(min(lengths[-1] * int(factor), 2**62))
         return np.array(lengths, dtype=np.int64)
-    raw = first * np.power(float(factor), np.arange(count, dtype=np.float64))
+    with np.errstate(over="ignore"):  # a huge factor overflows to inf, capped below
+        raw = first * np.power(float(factor), np.arange(count, dtype=np.float64))
     return np.maximum(1, np.rint(np.minimum(raw, 2.0**62))).astype(np.int64)
 
 
@@ -33,7 +34,12 @@ def cycle_starts(first: int, factor: float, stop: int, limit: int | None = None)
     while True:
         n = count if limit is None else min(count, limit)
         lengths = cycle_lengths(first, factor, n)
+        # lengths are capped at 2**62, so their int64 sum could wrap: keep them only up to the first
+        # cycle that ends at or past 2**62 (past any stop; the float sum does not wrap)
+        lengths = lengths[: int(np.searchsorted(np.cumsum(lengths, dtype=np.float64), 2.0**62)) + 1]
         starts = np.concatenate([[0], np.cumsum(lengths, dtype=np.int64)])
+        if lengths.shape[0] < n:
+            return starts
         if starts[-1] >= stop or n == limit or (factor < 1 and lengths[-1] == 1):
             return starts
         count *= 2

@@ -134,7 +134,8 @@ class Schedule:
         start : int
             First step of the window (>= 0); ``values(n, start=k)`` equals ``values(k + n)[k:]``.
         dtype : float64 or float32
-            Output dtype (values are computed in float64).
+            Output dtype (values are computed in float64 and rounded; with float32, an LR beyond
+            its range, about 3.4e38, would round to inf).
         out : ndarray, optional
             C-contiguous array of shape ``(n,)`` (or ``(groups, n)``) and the requested dtype to fill.
         threads : int or "auto", optional

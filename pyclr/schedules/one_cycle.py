@@ -77,6 +77,8 @@ class OneCycle(Schedule):
         v.choice("anneal_strategy", self.anneal_strategy, ("cos", "linear"))
         set_("div_factor", v.positive("div_factor", self.div_factor))
         set_("final_div_factor", v.positive("final_div_factor", self.final_div_factor))
+        if not math.isfinite(self.max_lr / self.div_factor):
+            raise ValueError(f"Expected a finite initial LR max_lr / div_factor, but got {self.max_lr!r} / {self.div_factor!r}")
         set_("three_phase", v.boolean("three_phase", self.three_phase))
         base_m, max_m = v.momentum_bounds(self.base_momentum, self.max_momentum)
         set_("base_momentum", base_m)
