@@ -18,7 +18,7 @@ from ._program import Program
 
 __all__ = ["Schedule"]
 
-_MAX_STEP = 2**53  # steps stay exact in float64 arithmetic
+_MAX_STEP = v.MAX_INT  # steps stay exact in float64 arithmetic
 _DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 _REGISTRY: dict[str, type["Schedule"]] = {}
 
