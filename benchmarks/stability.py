@@ -93,15 +93,13 @@ def heldout() -> None:
         per_group = {n: [_spread([runs[n, s] for s in g]) for g in HELDOUT_GROUPS] for n in ITERS}
         med_seed[opt] = " / ".join(f"{statistics.median(per_group[n]):.2f}x" for n in ITERS)
         over[opt] = " / ".join(f"{sum(v > 1.5 for v in per_group[n])}/{groups}" for n in ITERS)
+        logs = {n: [(_log(opt, n, s).lrs, _log(opt, n, s).losses) for s in seeds] for n in ITERS}
         for m in METHODS:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                sug = {(n, s): pyclr.suggest(_log(opt, n, s).lrs, _log(opt, n, s).losses, method=m)
-                       for n in ITERS for s in seeds}
-            by_n = [statistics.median(_ratio([sug[n, s] for s in g]) for g in HELDOUT_GROUPS) for n in ITERS]
+            sug = {n: dict(zip(seeds, _rule_values(m, logs[n]))) for n in ITERS}
+            by_n = [statistics.median(_values_ratio([sug[n][s] for s in g]) for g in HELDOUT_GROUPS) for n in ITERS]
             anchor_rows.setdefault(m, {})[opt] = (
                 " / ".join(f"{v:.2f}x" for v in by_n) + " | "
-                + f"{statistics.median(_ratio([sug[n, s] for n in ITERS]) for s in seeds):.2f}x")
+                + f"{statistics.median(_values_ratio([sug[n][s] for n in ITERS]) for s in seeds):.2f}x")
         it = [_spread([runs[n, s] for n in ITERS]) for s in seeds]
         by_iters[opt] = f"{statistics.median(it):.2f}x, {sum(v > 2 for v in it)}/{len(it)}"
         comb = {(n, k): _combined(opt, n, g) for n in ITERS for k, g in enumerate(HELDOUT_GROUPS)}

@@ -492,14 +492,15 @@ def _confirmed_gap(o: Outcome, label: str) -> str:
 
 def markdown(outcomes: list, seeds=SEEDS, epochs: Optional[int] = None, confirm_seeds=CONFIRM_SEEDS) -> str:
     """The summary table, then one table per task and optimizer."""
+    # the fresh-seed sentence only where there are fresh seeds; the rest of the legend always
+    fresh = (f" The best anchor is the best of many runs on these seeds, so their noise favours it; the gaps that "
+             f"decide are those on {len(confirm_seeds)} fresh seeds ({confirm_seeds[0]}-{confirm_seeds[-1]}), on which "
+             f"pyclr's two schedules and the best anchor run were trained again." if confirm_seeds else "")
     lines = [
         f"Validation accuracy (%), mean ± standard error over {len(seeds)} seeds; every schedule of a seed has the "
         f"same init, batches and number of steps. Best anchor: the best of every anchor's LR used as a constant or "
         f"as a one-cycle peak. Gap: pyclr minus best anchor, paired over seeds, ± its standard error "
-        f"(at least one validation example); **lower** = more than that below. The best anchor is the best of "
-        f"many runs on these seeds, so their noise favours it; the gaps that decide are those on "
-        f"{len(confirm_seeds)} fresh seeds ({confirm_seeds[0]}-{confirm_seeds[-1]}), on which pyclr's two schedules "
-        f"and the best anchor run were trained again." if confirm_seeds else "",
+        f"(at least one validation example); **lower** = more than that below." + fresh,
         "",
         "| task | opt | pyclr base..max | anchors' LRs (decades) | pyclr CLR | pyclr 1cycle | best anchor | "
         "CLR gap | 1cycle gap | CLR gap, fresh seeds | 1cycle gap, fresh seeds | worst anchor | anchor runs failed |",
