@@ -72,13 +72,14 @@ def _as_vector(name: str, value: Any) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.float64)
 
 
-def _check_pair(lrs: Any, losses: Any) -> tuple[np.ndarray, np.ndarray]:
+def _check_pair(lrs: Any, losses: Any, min_points: int = 2) -> tuple[np.ndarray, np.ndarray]:
     x = _as_vector("lrs", lrs)
     y = _as_vector("losses", losses)
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"Expected lrs and losses of equal length, but got {x.shape[0]} and {y.shape[0]}")
-    if x.shape[0] < 2:
-        raise ValueError(f"Expected at least 2 points in the log, but got {x.shape[0]}")
+    if x.shape[0] < min_points:
+        raise ValueError(f"Expected at least {min_points} point{'s' if min_points > 1 else ''} in the log, "
+                         f"but got {x.shape[0]}")
     return x, y
 
 
@@ -86,11 +87,6 @@ def _check_lrs(x: np.ndarray, stats: np.ndarray) -> None:
     i = int(stats[0])
     if i >= 0:
         raise ValueError(f"Expected positive, finite lr values, but got {float(x[i])!r} at index {i}")
-
-
-def _check_losses(y: np.ndarray, stats: np.ndarray) -> None:
-    if int(stats[3]) < 0:
-        raise ValueError(f"Expected at least one finite loss, but got none in {y.shape[0]} values")
 
 
 def _scan(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -456,11 +452,10 @@ def _clean(x: np.ndarray, y: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray,
 
 def _auto_width(lx: np.ndarray) -> float:
     n = lx.shape[0]
-    span = float(lx[-1] - lx[0])
-    if n < 2 or span <= 0:
+    if n < 2 or not float(lx[-1] - lx[0]) > 0:
         return 0.3
     dx = float(np.median(np.diff(lx[:: max(1, n // 4096)]))) * max(1, n // 4096)
-    return max(0.3, 10.0 * dx) if span > 0 else 0.3
+    return max(0.3, 10.0 * dx)
 
 
 @dataclass
@@ -474,10 +469,11 @@ class _Prepared:
 
 
 def _prepare(lrs: Any, losses: Any, width: Optional[float], bin_threshold: int) -> _Prepared:
-    x, y = _check_pair(lrs, losses)
+    # One point, or no finite loss (a range test that hit NaN at its first step), is a log that
+    # cannot support bounds, not a malformed one: it gets the verdict "too_short", not an error.
+    x, y = _check_pair(lrs, losses, min_points=1)
     stats = _scan(x, y)
     _check_lrs(x, stats)
-    _check_losses(y, stats)
     x, y, notes, cut_lr = _clean(x, y, stats)
     sweep = _detect_sweep(x)
     if sweep == "linear":
@@ -514,6 +510,18 @@ def _run_batch(x: np.ndarray, y: np.ndarray, lengths: np.ndarray, width: float,
     the smoothed curves, slopes and result rows."""
     K = _backend.kernels()
     runs, pts = x.shape
+    short = lengths < 2
+    if short.any():  # nothing to smooth in a run of 0 or 1 point: NaN on every backend, no kernel call
+        fit = np.full((runs, pts), np.nan)
+        slope = np.full((runs, pts), np.nan)
+        res = np.full((runs, K.ANALYZE_RESULT_SIZE), np.nan)
+        res[short, _R_MIN] = -1
+        keep = np.flatnonzero(~short)
+        if keep.size:
+            f, s, r = _run_batch(np.ascontiguousarray(x[keep]), np.ascontiguousarray(y[keep]),
+                                 np.ascontiguousarray(lengths[keep]), width, n_threads)
+            fit[keep], slope[keep], res[keep] = f, s, r
+        return fit, slope, res
     fit = np.empty((runs, pts))
     slope = np.empty((runs, pts))
     threads = n_threads if n_threads > 0 else (os.cpu_count() or 1)
@@ -563,6 +571,10 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
     common = dict(width=width, sweep=p.sweep, cleaning=tuple(p.notes), **arrays)
     finite = int(np.count_nonzero(np.isfinite(y)))
     if n < _MIN_POINTS or finite < _MIN_POINTS or span < 2 * width or int(res[_R_MIN]) < 0:
+        if finite == 0 and p.cut_lr is not None:
+            reasons.append(
+                f"Every loss is non-finite from the first point on (lr={p.cut_lr:.3g}): the run diverged at once. "
+                "Lower start_lr, check the loss function and the inputs for NaN.")
         reasons.append(
             f"The log has {finite} usable points over {span:.2f} decades of lr; at least {_MIN_POINTS} points "
             f"over {2 * width:.2f} decades are needed. Run the range test longer or over a wider lr range.")
@@ -738,7 +750,9 @@ def _run_one(p: _Prepared, resamples: int, n_threads: int) -> Analysis:
     if n >= 2:
         work = np.empty(_backend.kernels().ANALYZE_WORK_ROWS * (n + 1))
         _backend.kernels().analyze_run(p.x, p.y, p.width, *_SETTINGS, fit, slope, work, res)
-    else:
+    else:  # nothing to smooth: every backend reports NaN (np.empty would leak stale memory)
+        fit[:] = np.nan
+        slope[:] = np.nan
         res[:] = np.nan
         res[_R_MIN] = -1
     return _with_interval(_interpret(p, fit, slope, res), p, fit, resamples, n_threads)

@@ -127,8 +127,27 @@ def test_cleaning_is_reported(use_backend):
     assert a.divergence_lr is not None
     lin = pyclr.analyze(np.linspace(1e-4, 1.0, 300), _u_curve(300)[1])
     assert lin.sweep == "linear"
-    with pytest.raises(ValueError, match="Expected at least one finite loss"):
-        pyclr.analyze(lrs, np.full(200, np.nan))
+
+
+@pytest.mark.parametrize("lrs,losses", [
+    ([1e-3], [1.0]),                                   # one row
+    ([1e-3], [np.nan]),                                # a range test that hit NaN at step 1
+    (np.geomspace(1e-5, 1, 200), np.full(200, np.nan)),
+    (np.geomspace(1e-5, 1, 50), np.r_[1.0, np.full(49, np.inf)]),
+])
+def test_logs_without_usable_points_get_a_verdict_not_an_error(use_backend, lrs, losses):
+    a = pyclr.analyze(lrs, losses)
+    assert a.verdict == "too_short" and a.base_lr is None and a.max_lr is None and a.reasons
+    # every backend reports NaN where nothing was smoothed (no uninitialised memory)
+    assert a.smoothed.shape == a.lrs.shape and np.isnan(a.smoothed).all() and np.isnan(a.slope).all()
+    many = pyclr.analyze([list(lrs), list(lrs)], [list(losses), list(losses)])
+    assert many.verdict == "too_short"
+    assert all(np.isnan(r.smoothed).all() for r in many.runs)
+
+
+def test_empty_log_is_an_error(use_backend):
+    with pytest.raises(ValueError, match="Expected at least 1 point in the log, but got 0"):
+        pyclr.analyze([], [])
 
 
 def test_long_log_is_binned_and_agrees(use_backend):
