@@ -22,6 +22,8 @@ from typing import Any, Optional, Sequence
 import numpy as np
 
 from . import _backend
+from . import _bursts
+from . import _descent
 from . import _resample
 from . import _validate as V
 
@@ -51,6 +53,11 @@ _WIDE_INTERVAL = 2.0
 #: of many windows, so pure noise "falls" by about 3 such units typically.
 _NO_DESCENT_DROP = 8.0
 _CLEAR_DROP = 12.0
+#: Where the drop is under ``_CLEAR_DROP`` units, the permutation test of :mod:`pyclr._descent`
+#: decides: a p-value up to the first is a descent, up to the second a descent too noisy to
+#: place bounds on, above it no descent.
+_DESCENT_P = 0.005
+_NOISY_P = 0.05
 
 
 # --------------------------------------------------------------------------------------
@@ -587,10 +594,18 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
     sigma_curve = sigma / math.sqrt(pts)
     base_lr, max_lr = float(10.0 ** res[_R_XBASE]), float(10.0 ** res[_R_XMAX])
     extra = dict(min_lr=min_lr, divergence_lr=divergence_lr, noise=sigma, **common)
-    if not drop > _NO_DESCENT_DROP * sigma_curve or imin == 0:
+    clear = drop > _CLEAR_DROP * sigma_curve
+    pvalue = 1.0
+    if not clear and imin > 0:
+        # the log before the divergence, clipped where the kernel clips (a blown-up value says
+        # only "diverged"), against its own shuffles
+        y_test = np.minimum(y[:div], float(res[_R_START]) + drop)
+        pvalue = _descent.descent_pvalue(lx[:div], y_test, width)
+    if imin == 0 or not (clear or pvalue <= _NOISY_P):
         where = f" and turned non-finite at lr={p.cut_lr:.3g}" if p.cut_lr else ""
         reasons.append(
-            f"The smoothed loss never fell clearly below its starting level (drop {drop:.3g}, noise {sigma:.3g}){where}. "
+            f"The smoothed loss never fell clearly below its starting level (drop {drop:.3g}, noise {sigma:.3g}; "
+            f"the same losses shuffled fall as far in {pvalue:.0%} of cases){where}. "
             "Lower start_lr by one or two decades, or check that the model trains at all.")
         return Analysis(None, None, None, "no_descent", tuple(reasons), **extra)
     if drop < 1.5 * sigma:
@@ -598,12 +613,11 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
             f"The loss fell by {drop:.3g} but its point-to-point noise is {sigma:.3g}: the bounds cannot be "
             "located reliably. Use a larger batch, more iterations, or combine several runs.")
         return Analysis(base_lr, max_lr, max_lr, "too_noisy", tuple(reasons), **extra)
-    if drop <= _CLEAR_DROP * sigma_curve:
+    if not (clear or pvalue <= _DESCENT_P):
         reasons.append(
-            f"The smoothed loss fell by {drop:.3g}, {drop / sigma_curve:.1f} times its own noise ({sigma_curve:.3g}); "
-            f"logs of pure noise fall by more than {_NO_DESCENT_DROP:g} times in about 1 of 20 cases and "
-            f"{_CLEAR_DROP:g} times in 1 of 100, so this descent is not clear enough to place bounds on. Use a larger "
-            "batch, more iterations, or combine several runs.")
+            f"The smoothed loss fell by {drop:.3g}, {drop / sigma_curve:.1f} times its own noise ({sigma_curve:.3g}), "
+            f"and the same losses in shuffled order fall as far in {pvalue:.1%} of cases: this descent is not clear "
+            "enough to place bounds on. Use a larger batch, more iterations, or combine several runs.")
         return Analysis(base_lr, max_lr, max_lr, "too_noisy", tuple(reasons), **extra)
     turned = div < n or p.cut_lr is not None or (lx[-1] - lx[imin]) > 0.5 * width
     if not turned:
@@ -742,7 +756,8 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
     return _run_one(p, resamples, n_threads)
 
 
-def _run_one(p: _Prepared, resamples: int, n_threads: int) -> Analysis:
+def _kernel_one(p: _Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """analyze_run on one prepared log: the smoothed curve, its slope and the result row."""
     n = p.x.shape[0]
     fit = np.empty(n)
     slope = np.empty(n)
@@ -755,7 +770,37 @@ def _run_one(p: _Prepared, resamples: int, n_threads: int) -> Analysis:
         slope[:] = np.nan
         res[:] = np.nan
         res[_R_MIN] = -1
-    return _with_interval(_interpret(p, fit, slope, res), p, fit, resamples, n_threads)
+    return fit, slope, res
+
+
+def _cut_at_burst(p: _Prepared, fit: np.ndarray, res: np.ndarray) -> Optional[_Prepared]:
+    """The log up to its first instability burst (:mod:`pyclr._bursts`), or None if it has none
+    before the smoothed minimum."""
+    imin = int(res[_R_MIN])
+    if imin < 0:
+        return None
+    j = _bursts.first_burst(p.y, fit, imin, float(res[_R_SIGMA]))
+    if j < 0:
+        return None
+    lr = float(10.0 ** p.x[j])
+    note = (f"the loss burst to {p.y[j]:.3g} at lr={lr:.3g}, above where it had fallen to, before its lowest "
+            "point: analysed the log up to the burst (an lr that threw the loss back up is not one to train at)")
+    return _Prepared(p.x[:j], p.y[:j], p.notes + [note], lr, p.sweep, p.width)
+
+
+def _finish(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray, resamples: int, n_threads: int,
+            lrs: Optional[np.ndarray] = None) -> Analysis:
+    """One run's kernel results -> Analysis: cut at a burst (and analyse again), verdict, interval."""
+    cut = _cut_at_burst(p, fit, res)
+    if cut is not None:
+        p, lrs = cut, None
+        fit, slope, res = _kernel_one(p)
+    return _with_interval(_interpret(p, fit, slope, res, lrs=lrs), p, fit, resamples, n_threads)
+
+
+def _run_one(p: _Prepared, resamples: int, n_threads: int) -> Analysis:
+    fit, slope, res = _kernel_one(p)
+    return _finish(p, fit, slope, res, resamples, n_threads)
 
 
 def _analyze_many(lrs: Any, losses: Any, width, n_threads, bin_threshold, resamples) -> Analysis:
@@ -800,8 +845,8 @@ def _analyze_many(lrs: Any, losses: Any, width, n_threads, bin_threshold, resamp
             p.width = float(w)
     fit, slope, res = _run_batch(LX, Yc, lengths, w, n_threads)
     LRS = 10.0 ** LX  # one vectorised power instead of one per run
-    per = tuple(_with_interval(_interpret(p, fit[r, : lengths[r]], slope[r, : lengths[r]], res[r],
-                                          lrs=LRS[r, : lengths[r]]), p, fit[r, : lengths[r]], resamples, n_threads)
+    per = tuple(_finish(p, fit[r, : lengths[r]], slope[r, : lengths[r]], res[r], resamples, n_threads,
+                        lrs=LRS[r, : lengths[r]])
                 for r, p in enumerate(preps))
     return _combine(per, float(w))
 
