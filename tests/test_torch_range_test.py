@@ -484,3 +484,87 @@ def test_bad_repeats_named_and_nothing_changed(value, exc):
     with pytest.raises(exc, match="repeats"):
         range_test(model, opt, F.cross_entropy, _loader(), num_iter=3, repeats=value, progress=False)
     _assert_same(before, _fingerprint(model, opt))
+
+
+# --------------------------------------------------------------------------- issue 15
+class _Counting(torch.nn.Module):
+    """A non-persistent buffer that every forward changes in place, and one it reassigns."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = torch.nn.Sequential(torch.nn.Linear(12, 16), torch.nn.BatchNorm1d(16), torch.nn.ReLU(),
+                                        torch.nn.Linear(16, 3))
+        self.register_buffer("seen", torch.zeros(()), persistent=False)
+        self.register_buffer("mean_x", torch.zeros(12), persistent=False)
+
+    def forward(self, x):
+        self.seen += len(x)
+        self.mean_x = 0.9 * self.mean_x + 0.1 * x.detach().mean(0)  # a new tensor object every call
+        return self.body(x)
+
+
+def test_non_persistent_buffers_restored_values_and_objects():
+    torch.manual_seed(0)
+    model = _Counting()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    seen, mean_x = model.seen, model.mean_x
+    seen_before, mean_before = seen.clone(), mean_x.clone()
+    assert "seen" not in model.state_dict()  # what the snapshot used to rely on
+    range_test(model, opt, F.cross_entropy, _loader(), num_iter=6, progress=False)
+    assert model.seen is seen and model.mean_x is mean_x  # the objects compiled code may hold
+    assert torch.equal(model.seen, seen_before) and torch.equal(model.mean_x, mean_before)
+    with pytest.raises(RuntimeError, match="boom"):
+        range_test(model, opt, lambda o, y: (_ for _ in ()).throw(RuntimeError("boom")) if model.seen > 64
+                   else F.cross_entropy(o, y), _loader(), num_iter=6, progress=False)
+    assert torch.equal(model.seen, seen_before) and torch.equal(model.mean_x, mean_before)
+
+
+def test_nan_loss_at_the_first_step_gives_a_too_short_verdict(tmp_path):
+    model, opt = _setup()
+    before = _fingerprint(model, opt)
+    res = range_test(model, opt, lambda o, y: F.cross_entropy(o, y) * float("nan"), _loader(), num_iter=10,
+                     progress=False)
+    assert res.stop_reason == "non-finite loss" and len(res) == 1
+    _assert_same(before, _fingerprint(model, opt))
+    res.save(tmp_path / "one.csv")
+    assert np.isnan(res.to_dict()["losses"][0])
+    a = res.analyze()
+    assert a.verdict == "too_short" and a.base_lr is None and a.max_lr is None
+
+
+def test_zero_point_results_analyze_to_too_short_and_save(tmp_path):
+    model, opt = _setup()
+    scaler = torch.amp.GradScaler("cpu")
+    res = range_test(model, opt, lambda o, y: F.cross_entropy(o, y) * float("inf"), _loader(), num_iter=10,
+                     grad_scaler=scaler, max_skipped=3, progress=False)
+    assert len(res) == 0 and res.stop_reason == "skipped steps"
+    a = res.analyze()
+    assert a.verdict == "too_short" and "skipped every optimizer step" in a.reasons[0]
+    res.save(tmp_path / "empty.csv")
+    assert (tmp_path / "empty.csv").read_text().strip() == "lr,loss,step,smoothed_loss"
+    good = range_test(model, opt, F.cross_entropy, _loader(), start_lr=1e-4, end_lr=100.0, num_iter=60,
+                      progress=False)
+    runs = RangeTestRuns((res, good, res))
+    combined = runs.analyze()
+    assert [r.verdict for r in combined.runs][0::2] == ["too_short", "too_short"] and len(combined.runs) == 3
+    assert combined.runs[1].verdict == good.analyze().verdict
+    assert "left out" in combined.reasons[-1]
+    assert RangeTestRuns((res, res)).analyze().verdict == "too_short"
+    assert len(runs.save(tmp_path / "rt.csv")) == 3
+
+
+def test_one_shot_generators_as_loaders_get_a_correct_message():
+    model, opt = _setup()
+    batches = list(_loader())  # 6 batches
+    before = _fingerprint(model, opt)
+
+    res = range_test(model, opt, F.cross_entropy, (b for b in batches), num_iter=6, progress=False)
+    assert len(res) == 6  # enough batches: a generator is fine
+    with pytest.raises(ValueError, match="train_loader was exhausted after 6 batches and cannot be restarted"):
+        range_test(model, opt, F.cross_entropy, (b for b in batches), num_iter=10, progress=False)
+    with pytest.raises(ValueError, match="val_loader is a one-shot iterator"):
+        range_test(model, opt, F.cross_entropy, batches, val_loader=(b for b in batches), num_iter=3,
+                   progress=False)
+    with pytest.raises(ValueError, match="val_loader is a one-shot iterator"):
+        range_test(model, opt, F.cross_entropy, batches, val_loader=iter(batches), num_iter=3, progress=False)
+    _assert_same(before, _fingerprint(model, opt))

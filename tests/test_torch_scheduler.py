@@ -430,3 +430,122 @@ def test_tensor_lr_in_place_and_compiled_step_does_not_recompile(driver):
     assert counter.frame_count == 1  # one compile for the whole run: no recompile per step
     np.testing.assert_array_equal(used, spec.values(10).astype(np.float32))
     torch._dynamo.reset()
+
+
+# --------------------------------------------------------------------------- groups added later (issue 15)
+def _step_all(opt, driver, obj):
+    """One optimizer step (gradients on every parameter); the scheduler steps after it."""
+    for g in opt.param_groups:
+        for p in g["params"]:
+            p.grad = torch.ones_like(p)
+    opt.step()
+    if driver == "scheduler":
+        obj.step()
+
+
+@pytest.mark.parametrize("driver", ["scheduler", "attach"])
+def test_added_group_is_scheduled_at_its_ratio_to_group_0(driver):
+    spec = pyclr.cyclic(0.01, 0.1, 4)
+    ref = spec.values(64)
+    opt = _sgd(1)
+    obj = ScheduledLR(opt, spec) if driver == "scheduler" else attach(opt, spec)
+    used = []
+    opt.register_step_post_hook(lambda o, a, k: used.append([g["lr"] for g in o.param_groups]))
+    for _ in range(3):
+        _step_all(opt, driver, obj)
+    held = 3 if driver == "scheduler" else 2  # the step whose values the groups hold now
+    assert opt.param_groups[0]["lr"] == ref[held]
+    lr_added = ref[held] / 10
+    opt.add_param_group({"params": [torch.nn.Parameter(torch.zeros(2))], "lr": lr_added})
+    scale = lr_added / ref[held]
+    for _ in range(9):
+        _step_all(opt, driver, obj)
+    # every step after the add: group 0 on the schedule, the new group at its ratio to it
+    assert [u[0] for u in used] == ref[:12].tolist()
+    for t in range(3 if driver == "attach" else 4, 12):
+        assert used[t][1] == ref[t] * scale, t
+    if driver == "scheduler":
+        assert used[3][1] == lr_added  # the step right after the add uses the LR it was added with
+        assert obj.get_lr() == [ref[12], ref[12] * scale]
+    assert obj.state_dict()["group_scales"] == [1.0, scale]
+
+
+@pytest.mark.parametrize("driver", ["scheduler", "attach"])
+def test_added_group_resumes_from_the_state_in_either_order(driver):
+    spec = pyclr.one_cycle(0.1, 40)
+    make = (lambda o: ScheduledLR(o, spec, chunk=8)) if driver == "scheduler" else (lambda o: attach(o, spec, chunk=8))
+
+    def run(opt, obj, n):
+        seen = []
+        for _ in range(n):
+            _step_all(opt, driver, obj)
+            seen.append([g["lr"] for g in opt.param_groups])
+        return seen
+
+    def with_group(opt):
+        opt.add_param_group({"params": [torch.nn.Parameter(torch.zeros(3))], "lr": 0.004})
+
+    opt = _sgd(1)
+    obj = make(opt)
+    head = run(opt, obj, 5)
+    with_group(opt)
+    full = head + run(opt, obj, 30)
+
+    opt = _sgd(1)
+    obj = make(opt)
+    run(opt, obj, 5)
+    with_group(opt)
+    run(opt, obj, 10)
+    ckpt = {"opt": opt.state_dict(), "sched": obj.state_dict()}
+    for add_first in (True, False):  # the group added again before or after the scheduler is built
+        opt2 = _sgd(1, lr=7.0)
+        if add_first:
+            with_group(opt2)
+            obj2 = make(opt2)
+        else:
+            obj2 = make(opt2)
+            with_group(opt2)
+        opt2.load_state_dict(ckpt["opt"])
+        obj2.load_state_dict(ckpt["sched"])
+        assert run(opt2, obj2, 20) == full[15:], add_first  # exact
+
+
+def test_added_group_follows_group_0_momentum_unscaled_and_tensor_lrs():
+    spec = pyclr.one_cycle(0.1, 30)
+    opt = _adam(1)
+    s = ScheduledLR(opt, spec, momentum=True)
+    s.step()
+    lr_t = torch.tensor(0.002, dtype=torch.float64)
+    opt.add_param_group({"params": [torch.nn.Parameter(torch.zeros(2))], "lr": lr_t, "betas": (0.5, 0.99)})
+    for _ in range(4):
+        s.step()
+    lr, mom = spec.values(8), spec.momentum(8)
+    assert opt.param_groups[1]["lr"] is lr_t  # in place
+    assert lr_t.item() == lr[5] * (0.002 / lr[1])
+    assert opt.param_groups[1]["betas"] == (mom[5], 0.99)
+    assert s.get_last_momentum() == [mom[5], mom[5]]
+
+
+@pytest.mark.parametrize("driver", ["scheduler", "attach"])
+def test_added_or_removed_groups_that_cannot_be_scheduled_raise_naming_the_problem(driver):
+    opt = _sgd(1)
+    obj = ScheduledLR(opt, pyclr.cyclic(0.01, 0.1, 4)) if driver == "scheduler" else attach(opt, pyclr.cyclic(0.01, 0.1, 4))
+    p = torch.nn.Parameter(torch.zeros(2))
+    opt.add_param_group({"params": [p], "lr": float("nan")})
+    with pytest.raises(ValueError, match=r"param_groups\[1\] was added with lr=nan"):
+        _step_all(opt, driver, obj)
+    opt.param_groups[1]["lr"] = 0.0  # frozen: factor 0, and it stays frozen
+    _step_all(opt, driver, obj)
+    assert opt.param_groups[1]["lr"] == 0.0
+    del opt.param_groups[1]
+    with pytest.raises(ValueError, match="cannot be removed"):
+        _step_all(opt, driver, obj)
+    # a per-group schedule: the added group reads row 0
+    opt = _sgd(2)
+    s = ScheduledLR(opt, pyclr.cyclic(0.01, 0.1, 4).scaled([1.0, 0.5]))
+    opt.add_param_group({"params": [torch.nn.Parameter(torch.zeros(2))], "lr": 0.002})
+    s.step()
+    ref = pyclr.cyclic(0.01, 0.1, 4).values(2)
+    assert [g["lr"] for g in opt.param_groups] == [ref[1], ref[1] * 0.5, ref[1] * (0.002 / ref[0])]
+    with pytest.raises(ValueError, match="group_scales"):
+        s.load_state_dict({**s.state_dict(), "group_scales": [1.0, "x"]})

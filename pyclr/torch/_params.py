@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["ParamWriter", "momentum_targets", "check_optimizer", "schedule_name"]
+__all__ = ["ParamWriter", "momentum_targets", "check_optimizer", "schedule_name", "adopt_state", "group_scales"]
 
 DEFAULT_CHUNK = 4096
 
@@ -55,15 +55,16 @@ def check_optimizer(optimizer: Any, who: str) -> None:
             )
 
 
-def momentum_targets(optimizer: torch.optim.Optimizer, who: str) -> list[tuple]:
+def momentum_targets(optimizer: torch.optim.Optimizer, who: str, groups: list | None = None) -> list[tuple]:
     """Where each group keeps the value that momentum cycling writes.
 
     Adam-family optimizers keep it as ``betas[0]``, SGD-like ones as ``momentum``.
     ``betas`` wins when a group has both (as torch's CyclicLR decides), because
     an Adam-family ``momentum`` key, where one exists, means something else.
+    ``groups`` defaults to ``optimizer.param_groups``.
     """
     targets = []
-    for i, group in enumerate(optimizer.param_groups):
+    for i, group in enumerate(optimizer.param_groups if groups is None else groups):
         if "betas" in group:
             targets.append(("betas", 0))
         elif "momentum" in group:
@@ -124,6 +125,16 @@ class ParamWriter:
 
     ``apply(t)`` writes the values of optimizer step ``t`` (0-based; see the step
     convention in the schedule docs) into every group.
+
+    **Groups added later** (``optimizer.add_param_group`` after the schedule was
+    attached) are scheduled too: such a group follows the schedule of group 0,
+    multiplied by the ratio of its own LR to group 0's scheduled LR at the moment
+    it was added (the step whose values the groups held then), so its next LR
+    continues from the one it was added with and it keeps that ratio to group 0
+    from then on (the rule ``range_test`` uses for differential LRs). Its momentum
+    (``betas[0]``), when cycled, follows group 0's momentum unscaled. The ratios
+    are part of the state (``group_scales``), so a resumed run continues them.
+    Removing groups raises.
     """
 
     def __init__(self, optimizer, schedule, *, momentum: bool, chunk: int, who: str):
@@ -141,6 +152,7 @@ class ParamWriter:
             )
         self.ngroups = ngroups
         self.per_group = sgroups is not None
+        self.rows_n = sgroups if sgroups is not None else 1  # rows of the schedule's own table
         self.total = getattr(schedule, "total_steps", None)
         if momentum:
             if not getattr(schedule, "has_momentum", False):
@@ -151,8 +163,15 @@ class ParamWriter:
             self.mom_targets = momentum_targets(optimizer, who)
         else:
             self.mom_targets = None
+        # One factor per group: 1 for the groups the schedule was built for, the ratio to
+        # group 0 for groups added later. May run ahead of the optimizer after
+        # load_state_dict (groups the resumed run has yet to add again).
+        self.scales: list[float] = [1.0] * ngroups
+        self.mapped = False  # True once a group reads another row, or a scaled one
+        self.t_last: int | None = None  # the step whose values the groups hold
         self.c0 = 0
         self.cn = 0  # empty: the first apply() loads a chunk
+        self.row0 = None  # the schedule's own row 0 of the loaded chunk, to measure added groups
         self.groups_ref = None  # the param_groups list the plan was made for
         self.lr = _Channel([("lr",)] * ngroups)
         self.mom = _Channel(self.mom_targets) if momentum else None
@@ -160,11 +179,27 @@ class ParamWriter:
 
     # -- planning: which groups hold floats and which hold tensors ------------------
     def _plan(self, groups: list) -> None:
-        if len(groups) != self.ngroups:
+        n = len(groups)
+        if n < self.ngroups:
             raise ValueError(
-                f"{self.who}: the optimizer now has {len(groups)} param groups, but the schedule was attached "
-                f"with {self.ngroups}; attach a new schedule after add_param_group()"
+                f"{self.who}: the optimizer now has {n} param groups, but had {self.ngroups} when the schedule "
+                "last wrote them; groups cannot be removed from a running schedule (it cannot tell which ones "
+                "went): attach a new schedule to the optimizer as it is now"
             )
+        scales = list(self.scales)
+        for gi in range(len(scales), n):
+            scales.append(self._measure(groups, gi))
+        # everything that can raise runs before any state changes: a failed plan is retried
+        # (and raises again) at the next step
+        mom_targets = momentum_targets(self.optimizer, self.who, groups) if self.mom is not None else None
+        self.scales = scales
+        self.ngroups = n
+        self.mapped = any(s != 1.0 for s in scales[:n]) or n > self.rows_n > 1
+        self.lr.targets = [("lr",)] * n
+        if mom_targets is not None:
+            self.mom_targets = mom_targets
+            self.mom.targets = mom_targets
+            self.mom.key = mom_targets[0][0]
         for ch in (self.lr, self.mom):
             if ch is None:
                 continue
@@ -192,6 +227,61 @@ class ParamWriter:
         self.fast = (1 if self.ngroups == 1 else 2) if all_float else 0
         self.cn = 0  # the table layout depends on the plan: rebuild on next apply
 
+    def _measure(self, groups: list, gi: int) -> float:
+        """The factor of a group added after the schedule was attached (see the class notes)."""
+        lr = groups[gi]["lr"]
+        try:
+            lr = float(lr)  # a tensor LR: one host read, once
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(
+                f"{self.who}: param_groups[{gi}] was added with lr={lr!r}; expected a number or a one-element tensor"
+            ) from None
+        if not (math.isfinite(lr) and lr >= 0):
+            raise ValueError(
+                f"{self.who}: param_groups[{gi}] was added with lr={lr!r}; expected a finite lr >= 0 "
+                "(the added group follows the schedule scaled by its lr / group 0's scheduled lr)"
+            )
+        t = self.t_last if self.t_last is not None else 0
+        ref = self._row0_value(t)
+        if not (math.isfinite(ref) and ref > 0):
+            raise ValueError(
+                f"{self.who}: param_groups[{gi}] was added at step {t}, where group 0's scheduled lr is {ref!r}, "
+                "so its ratio to the schedule is undefined; add the group at another step, or attach a "
+                "per-group schedule (pyclr.per_group / .scaled) to the optimizer with all its groups"
+            )
+        return lr / ref
+
+    def _row0_value(self, t: int) -> float:
+        """Group 0's row of the schedule at step ``t``, from the same aligned window ``apply`` reads."""
+        if self.row0 is not None and 0 <= t - self.c0 < len(self.row0):
+            return float(self.row0[t - self.c0])
+        start, _, lr, _ = self._tables(t, False)
+        return float(lr[0, t - start])
+
+    def sync(self) -> None:
+        """Take in groups added (or a group list replaced) since the last write, without writing."""
+        groups = self.optimizer.param_groups
+        if groups is not self.groups_ref or len(groups) != self.ngroups:
+            self._plan(groups)
+
+    def set_scales(self, scales: Any) -> None:
+        """Adopt the ``group_scales`` of a saved state (validated here, where the groups are known)."""
+        if not isinstance(scales, (list, tuple)) or not all(
+            isinstance(s, (int, float)) and not isinstance(s, bool) and math.isfinite(s) and s >= 0 for s in scales
+        ):
+            raise ValueError(
+                f"{self.who}: expected 'group_scales' in the state to be a list of finite numbers >= 0, "
+                f"but got {scales!r}"
+            )
+        if len(scales) < self.rows_n:
+            raise ValueError(
+                f"{self.who}: the state has {len(scales)} group_scales, but the schedule has {self.rows_n} "
+                "per-group rows"
+            )
+        # groups this optimizer has beyond the saved ones keep what they have
+        self.scales = [float(s) for s in scales] + self.scales[len(scales):]
+        self.groups_ref = None  # replan (and re-measure nothing) at the next write
+
     # -- chunks ------------------------------------------------------------------
     def _values(self, n: int, start: int, momentum: bool) -> np.ndarray:
         fn = self.schedule.momentum if momentum else self.schedule.values
@@ -201,9 +291,10 @@ class ParamWriter:
         out = np.asarray(out, dtype=np.float64)
         if out.ndim == 1:
             out = out[None, :]
-        return out  # (rows, n): rows is 1 (shared by all groups) or ngroups
+        return out  # (rows, n): rows is 1 (shared by all groups) or the schedule's groups
 
-    def _load(self, t: int, strict_end: bool) -> None:
+    def _tables(self, t: int, strict_end: bool) -> tuple:
+        """``(start, n, lr, momentum)``: the schedule's own window holding step ``t``."""
         total = self.total
         # Windows start at multiples of the chunk size, whatever step the run starts or
         # resumes at: a kernel's last bit may depend on the window it computes, and
@@ -235,11 +326,28 @@ class ParamWriter:
                     f"({schedule_name(self.schedule)} with total_steps={total}); build a longer schedule "
                     f"or one that holds its final value (overrun='hold')"
                 ) from exc
+        return start, n, lr, mom
+
+    def _per_group(self, table: np.ndarray, scaled: bool) -> np.ndarray:
+        """The schedule's rows -> one row per group: added groups read row 0 (times their factor)."""
+        rows = table.shape[0]
+        idx = [gi if gi < rows else 0 for gi in range(self.ngroups)]
+        out = table[idx]
+        if scaled:
+            # groups the schedule was built for have factor 1.0: their values stay bit for bit
+            out = out * np.asarray(self.scales[: self.ngroups], dtype=np.float64)[:, None]
+        return out
+
+    def _load(self, t: int, strict_end: bool) -> None:
+        start, n, lr, mom = self._tables(t, strict_end)
         self.c0, self.cn = start, n
+        self.row0 = lr[0]
         for ch, table in ((self.lr, lr), (self.mom, mom)):
             if ch is None:
                 continue
-            if table.shape[0] == 1 and self.ngroups > 1:
+            if self.mapped:
+                table = self._per_group(table, ch is self.lr)
+            elif table.shape[0] == 1 and self.ngroups > 1:
                 table = np.broadcast_to(table, (self.ngroups, table.shape[1]))
             if self.ngroups == 1:
                 ch.rows = table[0].tolist()
@@ -260,12 +368,14 @@ class ParamWriter:
     # -- the per-step write -------------------------------------------------------
     def apply(self, t: int, *, strict_end: bool = False) -> None:
         groups = self.optimizer.param_groups
-        if groups is not self.groups_ref:
+        # add_param_group appends to the same list: its length tells
+        if groups is not self.groups_ref or len(groups) != self.ngroups:
             self._plan(groups)
         i = t - self.c0
         if not (0 <= i < self.cn):
             self._load(t, strict_end)
             i = t - self.c0
+        self.t_last = t
         if self.fast == 1:
             groups[0]["lr"] = self.lr.rows[i]
             return
@@ -311,11 +421,15 @@ class ParamWriter:
 
     def current(self, t: int) -> list[float]:
         """The LR of step ``t`` per group, as floats (for get_last_lr and logging)."""
+        self.sync()
         i = t - self.c0
         if 0 <= i < self.cn:
             row = self.lr.rows[i]
             return [row] * self.ngroups if self.lr.single else list(row)
-        vals = self._values(1, t, False)[:, 0]
+        vals = self._values(1, t, False)
+        if self.mapped:
+            return [float(v) for v in self._per_group(vals, True)[:, 0]]
+        vals = vals[:, 0]
         return [float(vals[0])] * self.ngroups if vals.shape[0] == 1 else [float(v) for v in vals]
 
 
@@ -394,6 +508,27 @@ def adopt_chunk(writer: "ParamWriter", state: dict) -> None:
     if isinstance(chunk, int) and not isinstance(chunk, bool) and chunk >= 1 and chunk != writer.chunk:
         writer.chunk = chunk
         writer.cn = 0
+        writer.row0 = None  # measured from the saved run's windows from now on
+
+
+def adopt_state(writer: "ParamWriter", state: dict, step: int) -> None:
+    """The saved chunk size and group factors; ``step`` is the step whose values are written next.
+
+    A group the saved state does not know (added to the fresh optimizer and not to
+    the saved one) is measured against the values of ``step``, what the groups hold
+    once the state is loaded.
+    """
+    scales = state.get("group_scales")
+    if scales is not None:
+        writer.set_scales(scales)  # validates before anything changes
+    adopt_chunk(writer, state)
+    writer.t_last = step
+
+
+def group_scales(writer: "ParamWriter") -> list[float]:
+    """The per-group factors for a state dict (groups added since the last write included)."""
+    writer.sync()
+    return [float(x) for x in writer.scales]
 
 
 def saved_step(state: Any, key: str, who: str) -> int:

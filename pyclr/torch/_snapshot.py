@@ -57,6 +57,10 @@ def _put_back(current: Any, saved: Any) -> Any:
 class Snapshot:
     """State of a training setup, taken on the host, restorable to the bit.
 
+    The model's state is its ``state_dict()`` plus what that leaves out: the
+    non-persistent buffers (``register_buffer(..., persistent=False)``), and the
+    buffer objects themselves, put back where a forward reassigned them.
+
     Parameters
     ----------
     model : torch.nn.Module
@@ -75,9 +79,19 @@ class Snapshot:
         self.modes = [(m, m.training) for m in model.modules()]
         tensors = {
             "model": {k: v.detach() for k, v in model.state_dict(keep_vars=True).items()},
+            "buffers": {},
             "grads": {},
             "opt_state": {},
         }
+        # Every buffer slot with the tensor object in it: a forward that reassigns a buffer
+        # (``self.n = self.n + 1``) gets the original object back, so references to it
+        # (compiled graphs) stay valid. Non-persistent buffers are not in state_dict(),
+        # so their values are kept here as well.
+        self.buffer_slots = [(module, dict(module._buffers)) for module in model.modules()]
+        for i, (module, slots) in enumerate(self.buffer_slots):
+            for name, buf in slots.items():
+                if buf is not None and name in module._non_persistent_buffers_set:
+                    tensors["buffers"][f"{i}.{name}"] = buf.detach()
         self.params = [p for p in model.parameters()]
         opt_params = [p for g in optimizer.param_groups for p in g["params"]]
         self.all_params = list({id(p): p for p in self.params + opt_params}.values())
@@ -123,7 +137,16 @@ class Snapshot:
         else:
             tensors = self.tensors
         model, optimizer = self.model, self.optimizer
+        for module, slots in self.buffer_slots:
+            if module._buffers.keys() != slots.keys() or any(module._buffers[k] is not v for k, v in slots.items()):
+                module._buffers.clear()  # keeps the registration order as it was
+                module._buffers.update(slots)
         with torch.no_grad():
+            for i, (module, slots) in enumerate(self.buffer_slots):
+                for name, buf in slots.items():
+                    saved = tensors["buffers"].get(f"{i}.{name}")
+                    if saved is not None:
+                        buf.detach().copy_(saved)  # same object as before: same shape and dtype
             current = model.state_dict(keep_vars=True)
             for key, saved in tensors["model"].items():
                 cur = current[key]

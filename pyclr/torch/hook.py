@@ -12,7 +12,8 @@ from pyclr.torch._params import (
     check_optimizer,
     check_schedule,
     check_state_schedule,
-    adopt_chunk,
+    adopt_state,
+    group_scales,
     saved_step,
     validate_chunk,
     validate_num_steps,
@@ -106,6 +107,7 @@ class ScheduleHandle:
             "step": int(self.step),
             "momentum": bool(self.momentum),
             "chunk": int(self._writer.chunk),
+            "group_scales": group_scales(self._writer),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any], *, retarget: bool = False) -> None:
@@ -116,7 +118,7 @@ class ScheduleHandle:
             raise ValueError(f"{who}: expected a non-negative 'step' in the state, but got {step}")
         if not boolean("retarget", retarget):
             check_state_schedule(state_dict["schedule"], self.schedule, who, "pass retarget=True")
-        adopt_chunk(self._writer, state_dict)
+        adopt_state(self._writer, state_dict, step)
         self._writer.apply(step)
         self.step = step
 
@@ -176,6 +178,12 @@ def attach(
     -----
     The values of ``start_step`` are also written at once, so code that reads
     ``param_groups`` before the first step (loggers) sees the LR it will use.
+    A group added with ``optimizer.add_param_group`` after ``attach`` is
+    scheduled from the next optimizer step on: it follows group 0's schedule
+    times the ratio of the LR it was added with to group 0's scheduled LR at that
+    moment (the values the groups held then), so it keeps that ratio to group 0
+    (see :class:`~pyclr.torch.ScheduledLR`, where the rule and its errors are
+    spelled out; the factors are saved in ``state_dict()``).
     Past the end of a schedule built to raise, the hook raises *before* the
     update, so the parameters are not touched by an unscheduled step. Tensor
     LRs and betas are written in place from a device table, as in

@@ -68,6 +68,10 @@ class RangeTestResult:
     def analyze(self, **kwargs: Any):
         """``pyclr.analyze(self.lrs, self.losses, **kwargs)``: bounds, verdict and reasons.
 
+        A test that stopped before it could log two usable points (a NaN loss at
+        the first step, every step skipped by the AMP GradScaler) gets the verdict
+        ``"too_short"`` with the reason, not an exception.
+
         Examples
         --------
         >>> a = result.analyze()                        # doctest: +SKIP
@@ -75,7 +79,7 @@ class RangeTestResult:
         """
         from pyclr.finder import analyze
 
-        analysis = analyze(self.lrs, self.losses, **kwargs)
+        analysis = _empty_analysis(self) if len(self.lrs) == 0 else analyze(self.lrs, self.losses, **kwargs)
         if not kwargs:
             self._analysis = analysis
         return analysis
@@ -156,11 +160,30 @@ class RangeTestRuns:
         """``pyclr.analyze(self.lrs, self.losses, **kwargs)``: the sweeps combined.
 
         The median bounds in log-LR over the sweeps with an ``ok`` verdict, ``spread``
-        (max/min over them) and each sweep's analysis in ``runs``.
+        (max/min over them) and each sweep's analysis in ``runs``. A sweep that logged
+        no point at all is left out of the combination (its entry in ``runs`` says
+        why), and when none logged any the verdict is ``"too_short"``.
         """
+        from dataclasses import replace
+
         from pyclr.finder import analyze
 
-        return analyze(self.lrs, self.losses, **kwargs)
+        empty = [i for i, r in enumerate(self.runs) if len(r.lrs) == 0]
+        if not empty:
+            return analyze(self.lrs, self.losses, **kwargs)
+        if len(empty) == len(self.runs):
+            runs = tuple(_empty_analysis(r) for r in self.runs)
+            return replace(_empty_analysis(self.runs[0], len(self.runs)), runs=runs)
+        # pyclr.analyze needs at least one point per run: combine the others, then put the
+        # empty sweeps' verdicts back in their places so runs[i] is still sweep i
+        kept = [r for r in self.runs if len(r.lrs)]
+        combined = analyze([r.lrs for r in kept], [r.losses for r in kept], **kwargs)
+        per_run = list(combined.runs)
+        for i in empty:
+            per_run.insert(i, _empty_analysis(self.runs[i]))
+        note = (f"Sweep{'s' if len(empty) > 1 else ''} {', '.join(map(str, empty))} logged no points "
+                f"and {'were' if len(empty) > 1 else 'was'} left out of the combination.")
+        return replace(combined, runs=tuple(per_run), reasons=tuple(combined.reasons) + (note,))
 
     def to_schedule(self, *args: Any, **kwargs: Any):
         """A cyclical schedule from the combined bounds: ``self.analyze().to_schedule(...)``."""
@@ -181,6 +204,23 @@ class RangeTestRuns:
     def to_dict(self) -> dict:
         """JSON-safe: ``{"runs": [each sweep's to_dict()]}``."""
         return {"runs": [r.to_dict() for r in self.runs]}
+
+
+def _empty_analysis(result: RangeTestResult, sweeps: int = 1):
+    """The ``too_short`` verdict of a test that logged no point (``pyclr.analyze`` needs one)."""
+    from pyclr.finder import Analysis
+
+    why = {
+        "skipped steps": (f"the AMP GradScaler skipped every optimizer step ({result.skipped_steps} in a row: "
+                          "inf/NaN gradients at every scale it tried); check the model and the inputs for "
+                          "values that overflow in half precision, or run without amp"),
+    }.get(result.stop_reason, f"it stopped with {result.stop_reason!r} before the first step")
+    if sweeps > 1:
+        reason = f"None of the {sweeps} sweeps logged a point; the first: {why}."
+    else:
+        reason = f"The range test logged no points: {why}."
+    empty = np.empty(0, dtype=np.float64)
+    return Analysis(None, None, None, "too_short", (reason,), lrs=empty, losses=empty, smoothed=empty, slope=empty)
 
 
 # ---------------------------------------------------------------------------------
@@ -212,13 +252,22 @@ def _to_device(value: Any, device: torch.device | None) -> Any:
 
 def _cycle(loader: Iterable, name: str) -> Iterator:
     """Batches from ``loader`` for ever: a loader shorter than the test starts over."""
+    seen = 0
     while True:
-        empty = True
+        count = 0
         for batch in loader:
-            empty = False
+            count += 1
             yield batch
-        if empty:
+        if count == 0:
+            if seen:
+                # a one-shot iterator (a generator, iter(loader)) ends for good after one pass
+                raise ValueError(
+                    f"range_test: {name} was exhausted after {seen} batches and cannot be restarted "
+                    f"(a one-shot iterator such as a generator?), but the test needs more; pass a "
+                    f"re-iterable {name} (a DataLoader, a list) or a smaller num_iter"
+                )
             raise ValueError(f"range_test: {name} is empty (it yielded no batches)")
+        seen += count
 
 
 def _model_device(model: torch.nn.Module) -> torch.device | None:
@@ -338,7 +387,10 @@ def range_test(
     criterion : callable
         ``criterion(model(inputs), targets)`` must return a scalar tensor.
     train_loader : iterable
-        Yields batches; a loader shorter than needed starts over.
+        Yields batches; a loader shorter than needed starts over. A one-shot
+        iterator (a generator) cannot start over: it must yield every batch the
+        test needs (``num_iter * accumulation_steps``, times ``repeats``), or
+        the test raises ``ValueError`` saying after how many batches it ran out.
     start_lr, end_lr : float
         The sweep, ``0 < start_lr < end_lr``.
     num_iter : int, default 100
@@ -347,6 +399,8 @@ def range_test(
     val_loader : iterable, optional
         Smith's original protocol: after every step the mean loss over this
         whole loader is logged as ``losses`` (train losses go to ``train_losses``).
+        Read in full after every step, so it must be re-iterable (a DataLoader,
+        a list); a one-shot iterator such as a generator raises ``ValueError``.
     accumulation_steps : int, default 1
         Micro-batches per optimizer step; the LR advances per optimizer step and
         the logged loss is the mean over the micro-batches.
@@ -432,6 +486,12 @@ def range_test(
         raise TypeError(f"{who} expects an iterable of batches for train_loader, but got {type(train_loader).__name__}")
     if val_loader is not None and not isinstance(val_loader, Iterable):
         raise TypeError(f"{who} expects an iterable of batches for val_loader, but got {type(val_loader).__name__}")
+    if isinstance(val_loader, Iterator):
+        # it is read in full after every step, so a generator would be empty from the second step on
+        raise ValueError(
+            f"{who}: val_loader is a one-shot iterator ({type(val_loader).__name__}), but it is evaluated in "
+            "full after every step; pass a re-iterable val_loader (a DataLoader, a list)"
+        )
     start_lr = positive("start_lr", start_lr)
     end_lr = positive("end_lr", end_lr)
     if end_lr <= start_lr:
@@ -712,7 +772,8 @@ def _run(model, optimizer, criterion, batches, val_loader, grid, ratios, accum, 
         train_loss = float(mean)  # the one host sync per step: the stop rule needs the value
         loss_value = train_loss
         if val_loader is not None:
-            loss_value = _validate(model, criterion, val_loader, batch_fn, device, autocast, distributed, pgroup)
+            loss_value = _validate(model, criterion, val_loader, batch_fn, device, autocast, distributed, pgroup,
+                                   bool(train_losses))
             train_losses.append(train_loss)
         losses.append(loss_value)
         k += 1
@@ -727,8 +788,11 @@ def _run(model, optimizer, criterion, batches, val_loader, grid, ratios, accum, 
     return _result(grid, losses, rule, stop_reason, skipped, train_losses if val_loader is not None else None)
 
 
-def _validate(model, criterion, loader, batch_fn, device, autocast, distributed, pgroup) -> float:
-    """Mean loss over the whole validation loader (weighted by batch size)."""
+def _validate(model, criterion, loader, batch_fn, device, autocast, distributed, pgroup, evaluated) -> float:
+    """Mean loss over the whole validation loader (weighted by batch size).
+
+    ``evaluated``: whether it has been evaluated before in this test (for the message
+    when a loader that looked re-iterable comes back empty)."""
     was_training = model.training
     model.eval()
     total = torch.zeros((), dtype=torch.float64, device=device)
@@ -748,6 +812,11 @@ def _validate(model, criterion, loader, batch_fn, device, autocast, distributed,
     finally:
         model.train(was_training)
     if count == 0:
+        if evaluated:
+            raise ValueError(
+                "range_test: val_loader yielded no batches on this pass, although it did on earlier ones; "
+                "pass a val_loader that can be iterated again and again (a DataLoader, a list)"
+            )
         raise ValueError("range_test: val_loader is empty (it yielded no batches)")
     if distributed:
         both = torch.stack([total, torch.tensor(float(count), dtype=torch.float64, device=total.device)])

@@ -13,7 +13,8 @@ from pyclr.torch._params import (
     check_optimizer,
     check_schedule,
     check_state_schedule,
-    adopt_chunk,
+    adopt_state,
+    group_scales,
     saved_step,
     validate_chunk,
     validate_num_steps,
@@ -71,6 +72,21 @@ class ScheduledLR(LRScheduler):
       different schedule raises ``ValueError`` (torch's schedulers silently
       overwrite the constructor's arguments); pass ``retarget=True`` to keep the
       new schedule and continue from the saved step.
+    * **Groups added later.** A group added with ``optimizer.add_param_group``
+      after the scheduler was built is scheduled from the next :meth:`step` on:
+      it follows group 0's schedule times a fixed factor, the ratio of the LR it
+      was added with to group 0's scheduled LR at that moment (the step of the
+      last :meth:`step`). Its LR thus continues from the one it was added with
+      and keeps that ratio to group 0, as with torch's per-group ``base_lrs``
+      (and as :func:`~pyclr.torch.range_test` treats differential LRs): for
+      progressive unfreezing, add the backbone at ``lr = head_lr / 10`` and it
+      stays at a tenth. Its momentum (``betas[0]``), when cycled, follows group
+      0's unscaled. The factors are in :meth:`state_dict` (``group_scales``): to
+      resume, add the groups again (before or after building the scheduler) and
+      load the states. A group added where group 0's scheduled LR is 0, or with a
+      non-finite LR, raises ``ValueError`` at the next :meth:`step`, as does
+      removing groups. (torch's ``CyclicLR`` and ``OneCycleLR`` silently leave
+      such a group at the LR it was added with.)
     * A finite schedule (``one_cycle``) holds its final value past its end, or,
       if built to raise there, raises at the ``total_steps + 1``-th call to
       :meth:`step`, where torch's ``OneCycleLR`` raises too. Index
@@ -163,6 +179,7 @@ class ScheduledLR(LRScheduler):
         """The momentum (or ``betas[0]``) per group, or ``None`` when momentum is not cycled."""
         if not self.momentum:
             return None
+        self._writer.sync()
         out = []
         for g, target in zip(self.optimizer.param_groups, self._writer.mom_targets):
             v = g[target[0]][target[1]] if len(target) == 2 else g[target[0]]
@@ -179,6 +196,7 @@ class ScheduledLR(LRScheduler):
             "_step_count": int(self._step_count),
             "momentum": bool(self.momentum),
             "chunk": int(self._writer.chunk),
+            "group_scales": group_scales(self._writer),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any], *, retarget: bool = False) -> None:
@@ -197,7 +215,7 @@ class ScheduledLR(LRScheduler):
         step = saved_step(state_dict, "last_epoch", who)
         if not boolean("retarget", retarget):
             check_state_schedule(state_dict["schedule"], self.schedule, who, "pass retarget=True")
-        adopt_chunk(self._writer, state_dict)
+        adopt_state(self._writer, state_dict, max(step, 0))
         self._writer.apply(max(step, 0))
         self.last_epoch = step
         self._step_count = int(state_dict.get("_step_count", step + 1))
