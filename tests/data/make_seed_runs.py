@@ -9,6 +9,7 @@ changes between runs of a configuration: it sets the initial weights and the bat
     python tests/data/make_seed_runs.py --heldout      # seeds 5-44 into seed_runs_heldout/ (~40 s)
     python tests/data/make_seed_runs.py --small-batch  # batch 4 and 16, seeds 0-19 (~1 minute)
     python tests/data/make_seed_runs.py --tasks        # the usefulness tasks, seeds 0-19 (~3 minutes)
+    python tests/data/make_seed_runs.py --batch32      # issue 14's runs: batch 32, seeds 0-9 (~1 minute)
 
 Every (optimizer, iterations) pair is run with all five seeds, so that the iteration-count
 claim of issue 3 can be judged per seed and on the 5-seed combination, not on one log.
@@ -44,6 +45,14 @@ benchmark's ``_batches(..., seed=s)``). One file per configuration,
 ``seed_runs_tasks/{task}_{opt}_n{iters}.npz``, in the small-batch format; a run that reached a
 non-finite loss (range_test stops there and logs it) is padded with nan. These runs were made
 after analyze()'s rule was fixed, which was not changed after seeing them.
+
+``--batch32`` remakes the runs issue 14 measured (the digits MLP at batch 32, SGD-momentum over
+1e-5..10 and Adam over 1e-6..1, ten seeds, 50/100/200/400 iterations) the way a user makes them:
+``pyclr.torch.range_test`` with every other argument at its default (its divergence stop on), on
+a shuffling ``DataLoader``. Seed ``s`` sets the initial weights and the loader's order. Files
+``seed_runs_b32/{opt}_n{iters}.npz`` in the small-batch format (runs that stopped early are
+padded with nan). They were generated after the burst and permutation changes to analyze() of
+issue 14 and are held out from tuning it: only the final rule was run on them.
 """
 from __future__ import annotations
 
@@ -143,6 +152,32 @@ def tasks():
                                     lr=lrs, loss=losses.astype(np.float32))
 
 
+B32_SEEDS = range(10)
+
+
+def batch32(X, y):
+    """Issue 14's digits-MLP runs through range_test's defaults (``--batch32``)."""
+    from pyclr.torch import range_test as pyclr_range_test
+
+    folder = os.path.join(DATA, "seed_runs_b32")
+    os.makedirs(folder, exist_ok=True)
+    train = torch.utils.data.TensorDataset(X[:1400], y[:1400])
+    for opt_name, (make_opt, start, end) in CONFIGS.items():
+        for iters in ITERS:
+            losses = np.full((len(B32_SEEDS), iters), np.nan)
+            lrs = np.empty(0)
+            for row, seed in enumerate(B32_SEEDS):
+                net = model(seed)
+                loader = torch.utils.data.DataLoader(train, batch_size=32, shuffle=True,
+                                                     generator=torch.Generator().manual_seed(1000 + seed))
+                res = pyclr_range_test(net, make_opt(net.parameters(), start), torch.nn.functional.cross_entropy,
+                                       loader, start_lr=start, end_lr=end, num_iter=iters, progress=False)
+                losses[row, : len(res.losses)] = res.losses
+                lrs = max(lrs, res.lrs, key=len)
+            np.savez_compressed(os.path.join(folder, f"{opt_name}_n{iters}.npz"), lr=lrs,
+                                loss=losses.astype(np.float32))
+
+
 def main():
     import argparse
 
@@ -150,6 +185,7 @@ def main():
     ap.add_argument("--heldout", action="store_true", help="seeds 5-44 into seed_runs_heldout/")
     ap.add_argument("--small-batch", action="store_true", help="batch 4 and 16, seeds 0-19 into seed_runs_small_batch/")
     ap.add_argument("--tasks", action="store_true", help="the usefulness tasks, seeds 0-19 into seed_runs_tasks/")
+    ap.add_argument("--batch32", action="store_true", help="issue 14's runs: batch 32, seeds 0-9 into seed_runs_b32/")
     args = ap.parse_args()
     torch.set_num_threads(1)
     X, y = data()
@@ -158,6 +194,9 @@ def main():
         return
     if args.tasks:
         tasks()
+        return
+    if args.batch32:
+        batch32(X, y)
         return
     heldout = args.heldout
     folder = os.path.join(DATA, "seed_runs_heldout" if heldout else "seed_runs")
