@@ -1,6 +1,6 @@
 """How far the smoothed loss of a log of pure noise "falls": the basis of analyze()'s
-``no_descent`` and ``too_noisy`` thresholds (``_NO_DESCENT_DROP``, ``_CLEAR_DROP`` in
-pyclr/finder.py).
+``no_descent`` and ``too_noisy`` verdicts (``_CLEAR_DROP`` in pyclr/finder/analysis.py, and
+the permutation test of pyclr/finder/descent.py below it).
 
 Usage: ``python benchmarks/null_drop.py`` (about 15 s). A model that does not train gives a flat
 log; its smoothed curve still has a lowest point below its start, because the start is one

@@ -53,6 +53,16 @@ void bind_finder(py::module_ &m) {
     m.attr("ANALYZE_RESULT_SIZE") = fk::kResultSize;
     m.attr("LOWESS_WORK_ROWS") = fk::kLowessWorkRows;
     m.attr("ANALYZE_WORK_ROWS") = fk::kAnalyzeWorkRows;
+    // The result layout of enum Slot, by name: tests check it against pyclr/_contract.py.
+    py::dict slots;
+    const char *names[] = {"base", "max", "min", "diverge", "sigma", "drop", "plateau", "unstable", "start",
+                           "steepest", "minslope", "flags", "xbase", "xmax", "anchor", "onset"};
+    const int values[] = {fk::R_BASE, fk::R_MAX, fk::R_MIN, fk::R_DIVERGE, fk::R_SIGMA, fk::R_DROP,
+                          fk::R_PLATEAU, fk::R_UNSTABLE, fk::R_START, fk::R_STEEPEST, fk::R_MINSLOPE,
+                          fk::R_FLAGS, fk::R_XBASE, fk::R_XMAX, fk::R_ANCHOR, fk::R_ONSET};
+    static_assert(sizeof(values) / sizeof(values[0]) == fk::kResultSize, "every slot named");
+    for (int i = 0; i < fk::kResultSize; ++i) slots[names[i]] = values[i];
+    m.attr("RESULT_SLOTS") = slots;
 
     m.def("ema", [](const Arr &x, double alpha, Arr &out) { fk::ema(x.data(), x.shape(0), alpha, out.mutable_data()); },
           py::arg("x").noconvert(), py::arg("alpha"), py::arg("out").noconvert(), Release(),

@@ -252,3 +252,19 @@ def test_valley_anchor_takes_the_middle_of_a_flat_floor(kernels):
     assert flat == pytest.approx(-2.0, abs=0.05)
     sharp = kernels.valley_anchor(x, y, 5.0, 0.3, 0.0, work)
     assert abs(sharp + 2.0) > 0.1
+
+
+def test_result_layout_is_named_once():
+    """The C++ enum Slot and pyclr/_contract.py name the same result slots; numba and the
+    NumPy reference import theirs from _contract."""
+    from pyclr import _contract
+
+    for name in _backend.BACKENDS:
+        try:
+            K = _backend.load(name)
+        except ImportError:
+            continue
+        assert K.ANALYZE_RESULT_SIZE == _contract.ANALYZE_RESULT_SIZE
+        assert K.ANALYZE_WORK_ROWS == _contract.ANALYZE_WORK_ROWS
+        if name == "cpp":
+            assert K.RESULT_SLOTS == {s: i for i, s in enumerate(_contract.RESULT_SLOTS)}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import pyclr
-from pyclr import _resample
+from pyclr.finder import resample as _resample
 from conftest import load_benchmark
 
 HERE = os.path.dirname(os.path.abspath(__file__))

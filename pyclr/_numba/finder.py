@@ -9,7 +9,10 @@ import math
 import numba as nb
 import numpy as np
 
-from .._reference.finder import ANALYZE_RESULT_SIZE, ANALYZE_WORK_ROWS, LOWESS_WORK_ROWS, LOG10_4, FLAG_ONSET_ABOVE_MAX
+from .._contract import (ANALYZE_RESULT_SIZE, ANALYZE_WORK_ROWS, LOWESS_WORK_ROWS, R_ANCHOR, R_BASE, R_DIVERGE,
+                         R_DROP, R_FLAGS, R_MAX, R_MIN, R_MINSLOPE, R_ONSET, R_PLATEAU, R_SIGMA, R_START,
+                         R_STEEPEST, R_UNSTABLE, R_XBASE, R_XMAX)
+from .._reference.finder import LOG10_4, FLAG_ONSET_ABOVE_MAX
 from .csv import parse_columns  # noqa: F401  (compiled for common lines, the reference for the rest)
 from .._reference.finder import divergence_ceiling as _ref_divergence_ceiling
 from .._reference.finder import near_minimum as _ref_near_minimum
@@ -437,16 +440,16 @@ def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, anchor, resul
     imin = argmin_nanfirst(s)
     start = s[0]
     drop = start - s[imin]
-    result[2] = imin
-    result[8] = start
-    result[5] = drop
-    result[4] = sigma
+    result[R_MIN] = imin
+    result[R_START] = start
+    result[R_DROP] = drop
+    result[R_SIGMA] = sigma
     div = n
     for j in range(imin + 1, n):
         if s[j] > start:
             div = j
             break
-    result[3] = div
+    result[R_DIVERGE] = div
     depth = base_frac * drop
     if sigma > depth:
         depth = sigma
@@ -458,29 +461,29 @@ def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, anchor, resul
             break
     if onset > imin:
         onset = imin
-    result[15] = onset
+    result[R_ONSET] = onset
     plat_level = s[imin] + plateau_frac * drop
     plateau = imin
     for j in range(onset, imin + 1):
         if s[j] <= plat_level:
             plateau = j
             break
-    result[6] = plateau
+    result[R_PLATEAU] = plateau
     steep = onset
     for j in range(onset, imin + 1):
         if slope[j] < slope[steep]:
             steep = j
-    result[9] = steep
-    result[10] = slope[steep]
+    result[R_STEEPEST] = steep
+    result[R_MINSLOPE] = slope[steep]
     unstable = imin
     for j in range(steep, imin + 1):
         if slope[j] > edge * sigma:
             unstable = j
             break
-    result[7] = unstable
+    result[R_UNSTABLE] = unstable
     if not (anchor == anchor):
         anchor = x[imin]
-    result[14] = anchor
+    result[R_ANCHOR] = anchor
     xmax = anchor
     if not (xmax < x[imin]):
         xmax = x[imin]
@@ -491,11 +494,11 @@ def find_bounds(x, s, slope, sigma, base_frac, plateau_frac, edge, anchor, resul
             xbase = x[onset]
         else:
             flags = FLAG_ONSET_ABOVE_MAX
-    result[13] = xmax
-    result[12] = xbase
-    result[1] = _last_at_or_below(x, xmax)
-    result[0] = _last_at_or_below(x, xbase)
-    result[11] = flags
+    result[R_XMAX] = xmax
+    result[R_XBASE] = xbase
+    result[R_MAX] = _last_at_or_below(x, xmax)
+    result[R_BASE] = _last_at_or_below(x, xbase)
+    result[R_FLAGS] = flags
 
 
 @_jit
@@ -519,7 +522,7 @@ def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slo
             gaps = True
     if first < 0:
         result[:] = np.nan
-        result[2] = -1.0
+        result[R_MIN] = -1.0
         return
     if gaps:
         for i in range(first):

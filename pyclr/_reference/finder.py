@@ -44,16 +44,10 @@ __all__ = [
     "ANALYZE_WORK_ROWS",
 ]
 
-#: Length of the ``result`` vector written by :func:`find_bounds` / :func:`analyze_run`.
-ANALYZE_RESULT_SIZE = 16
-#: ``work`` for :func:`lowess` holds this many rows of ``n + 1`` values.
-LOWESS_WORK_ROWS = 8
-#: ``work`` for :func:`analyze_run` holds this many rows: :func:`lowess`'s and the clipped losses.
-ANALYZE_WORK_ROWS = LOWESS_WORK_ROWS + 1
+from .._contract import (ANALYZE_RESULT_SIZE, ANALYZE_WORK_ROWS, LOWESS_WORK_ROWS, R_ANCHOR, R_BASE, R_DIVERGE,
+                         R_DROP, R_FLAGS, R_MAX, R_MIN, R_MINSLOPE, R_ONSET, R_PLATEAU, R_SIGMA, R_START,
+                         R_STEEPEST, R_UNSTABLE, R_XBASE, R_XMAX)
 
-# result slots (shared by all backends; pyclr.finder names them)
-R_BASE, R_MAX, R_MIN, R_DIVERGE, R_SIGMA, R_DROP, R_PLATEAU, R_UNSTABLE, R_START, R_STEEPEST, R_MINSLOPE, R_FLAGS, \
-    R_XBASE, R_XMAX, R_ANCHOR, R_ONSET = range(16)
 #: Smoothing scales (multiples of ``width``) averaged by :func:`valley_anchor`.
 ANCHOR_SCALES = (1.0, 1.5, 2.0)
 #: log10(4): base_lr = max_lr / 4 (written out so that every backend uses the same double).

@@ -1,8 +1,8 @@
 """Is there a descent? A permutation test of a range test's losses against their own shuffles.
 
 :func:`pyclr.analyze` first compares the smoothed curve's drop with the curve's noise
-(``_NO_DESCENT_DROP``, ``_CLEAR_DROP`` in :mod:`pyclr.finder`). Those thresholds hold for any
-log, so they are set by the worst case (short logs, heavy-tailed noise) and a narrow window:
+(``_CLEAR_DROP`` in :mod:`pyclr.finder.analysis`). A fixed threshold must hold for any
+log, so it is set by the worst case (short logs, heavy-tailed noise) and a narrow window:
 on a noisy 150-point log whose loss really falls by half (an MLP regressing a standardised
 target with MSE at batch 16) the drop was 6-7 such units and the verdict was
 ``no_descent``. Where the first test is not clear, this one decides, with a null that matches

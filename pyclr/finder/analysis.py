@@ -1,411 +1,48 @@
-"""Range-test analysis: the anchors' single-LR rules, and cyclical bounds with a verdict.
+"""analyze(): cyclical bounds from a range test, and a verdict when the log cannot support them.
 
-Two entry points:
-
-* :func:`suggest` reproduces one library's own suggestion rule exactly (its smoothing,
-  divergence stop and skip window included), for comparison and migration.
-* :func:`analyze` returns both cyclical bounds (``base_lr``, ``max_lr``), a single LR for
-  one-cycle, the curve it used, and a verdict that says when the log cannot support an
-  answer. It works on ``log10(lr)`` with a zero-phase robust smoother whose width is in
-  decades of LR (no EMA lag), and measures slopes in units of the log's own noise.
-
-Both validate once here and call the active kernel backend (``pyclr._backend``), so
-errors are identical on every backend.
+The steps, each in its own place: validation (:mod:`._input`), cleaning and binning (here),
+the smoother and the bound search (the kernels of the active backend, one call per log or one
+batched call for many), the first instability burst (:mod:`.bursts`), the test for a descent
+(:mod:`.descent`), the verdict (here) and the interval from resampled copies (:mod:`.resample`).
 """
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field, replace
-from typing import Any, Optional, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Optional
 
 import numpy as np
 
-from . import _backend
-from . import _bursts
-from . import _descent
-from . import _resample
-from . import _validate as V
+from .. import _backend
+from .. import _contract as C
+from .. import _validate as V
+from . import bursts, descent, resample
+from ._input import check_lrs, check_pair, scan
+from .result import Analysis
 
-__all__ = ["Analysis", "analyze", "suggest", "METHODS", "VERDICTS"]
-
-#: Names accepted by :func:`suggest`'s ``method``.
-METHODS = ("steepest", "valley", "slide", "minimum", "steep", "ignite", "lightning", "lightning_2.6")
-#: Verdict codes of :class:`Analysis`.
-VERDICTS = ("ok", "no_descent", "no_turn_up", "too_noisy", "too_short")
-
-# result slots written by the analyze kernels (see pyclr/_reference/finder.py)
-(_R_BASE, _R_MAX, _R_MIN, _R_DIVERGE, _R_SIGMA, _R_DROP, _R_PLATEAU, _R_UNSTABLE, _R_START, _R_STEEPEST, _R_MINSLOPE,
- _R_FLAGS, _R_XBASE, _R_XMAX, _R_ANCHOR, _R_ONSET) = range(16)
+__all__ = ["analyze", "BIN_THRESHOLD", "MIN_RESAMPLES"]
 
 _MIN_POINTS = 8
 #: Logs longer than this are reduced to LR bins of ``width / 20`` decades before smoothing.
-_BIN_THRESHOLD = 200_000
+BIN_THRESHOLD = 200_000
 #: Fewest resampled copies for an interval (its 5th and 95th percentiles need a few points each side).
-_MIN_RESAMPLES = 20
+MIN_RESAMPLES = 20
 #: A max_lr interval wider than this (hi / lo) gets a reason: combine runs.
 _WIDE_INTERVAL = 2.0
-#: The smoothed loss's drop, in units of its own noise (sigma / sqrt(points per window)), that logs
-#: of pure noise exceed in about 5% and 1% of cases: below the first, "no_descent"; below the
-#: second, "too_noisy". Measured on flat logs with Gaussian and Student-t(3) noise, 30 to 5000
-#: points, 300 logs each: 95th percentiles 6.7-8.5, 99th 8.3-11.0; 1 of the 3000 logs got "ok"
-#: (``python benchmarks/null_drop.py``). The drop compares the edge of the curve with the lowest
-#: of many windows, so pure noise "falls" by about 3 such units typically.
-_NO_DESCENT_DROP = 8.0
+#: A drop of the smoothed loss above this many units of its own noise (sigma / sqrt(points per
+#: window)) is a descent without further test: logs of pure noise exceed it in under 1% of cases
+#: (flat logs with Gaussian and Student-t(3) noise, 30 to 5000 points, 300 logs each: 99th
+#: percentiles 8.3-11.0; ``python benchmarks/null_drop.py``). The drop compares the edge of the
+#: curve with the lowest of many windows, so pure noise "falls" by about 3 such units typically.
 _CLEAR_DROP = 12.0
-#: Where the drop is under ``_CLEAR_DROP`` units, the permutation test of :mod:`pyclr._descent`
-#: decides: a p-value up to the first is a descent, up to the second a descent too noisy to
-#: place bounds on, above it no descent.
+#: Under ``_CLEAR_DROP`` units the permutation test of :mod:`pyclr.finder.descent` decides, with
+#: the log's own shuffled losses as the null: a p-value up to the first is a descent, up to the
+#: second a descent too noisy to place bounds on, above it no descent. A fixed threshold had to
+#: hold for every length and noise shape and lacked power: a 50% fall on a noisy 150-point log
+#: was 6-7 units, under the 8 that pure noise exceeds in 5% of cases.
 _DESCENT_P = 0.005
 _NOISY_P = 0.05
-
-
-# --------------------------------------------------------------------------------------
-# input validation
-# --------------------------------------------------------------------------------------
-def _as_vector(name: str, value: Any) -> np.ndarray:
-    if isinstance(value, (str, bytes)) or value is None:
-        raise TypeError(f"Expected a 1-D sequence of numbers for {name}, but got {value!r}")
-    try:
-        arr = np.asarray(value)
-    except Exception as exc:  # ragged lists and the like
-        raise TypeError(f"Expected a 1-D sequence of numbers for {name}, but got {type(value).__name__}") from exc
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
-        raise TypeError(f"Expected a 1-D sequence of numbers for {name}, but got dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
-        raise TypeError(f"Expected real numbers for {name}, but got dtype {arr.dtype}")
-    if arr.ndim != 1:
-        raise ValueError(f"Expected a 1-D sequence for {name}, but got an array of shape {arr.shape}")
-    return np.ascontiguousarray(arr, dtype=np.float64)
-
-
-def _check_pair(lrs: Any, losses: Any, min_points: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    x = _as_vector("lrs", lrs)
-    y = _as_vector("losses", losses)
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"Expected lrs and losses of equal length, but got {x.shape[0]} and {y.shape[0]}")
-    if x.shape[0] < min_points:
-        raise ValueError(f"Expected at least {min_points} point{'s' if min_points > 1 else ''} in the log, "
-                         f"but got {x.shape[0]}")
-    return x, y
-
-
-def _check_lrs(x: np.ndarray, stats: np.ndarray) -> None:
-    i = int(stats[0])
-    if i >= 0:
-        raise ValueError(f"Expected positive, finite lr values, but got {float(x[i])!r} at index {i}")
-
-
-def _scan(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    stats = np.empty(6, dtype=np.int64)
-    _backend.kernels().scan_log(x, y, stats)
-    return stats
-
-
-# --------------------------------------------------------------------------------------
-# suggest(): the anchors' rules
-# --------------------------------------------------------------------------------------
-def _smooth_tlf(K, y, smoothed):
-    if smoothed:
-        return y
-    s = np.empty_like(y)
-    K.ema(y, 0.05, s)
-    return s
-
-
-def _debiased_ema(K, y: np.ndarray, step_offset: int) -> np.ndarray:
-    """The anchors' smoothing: bias-corrected EMA with beta 0.98 (Lightning counts steps from 1)."""
-    s = np.empty_like(y)
-    K.ema_debiased(y, 0.98, step_offset, s)
-    return s
-
-
-def suggest(lrs: Any, losses: Any, method: str = "steepest", *, smoothed: bool = False, num_it: Optional[int] = None) -> float:
-    r"""One learning rate by a named library's rule, reproduced exactly.
-
-    Each rule applies its library's own smoothing, divergence stop and skip window to the
-    *full* log (as recorded, in iteration order), so ``suggest`` on a log recorded with the
-    stop switched off gives what that library would have printed.
-
-    ========================  ==================================================================
-    ``method``                mirrors
-    ========================  ==================================================================
-    ``"steepest"``            torch-lr-finder 0.2.2 ``LRFinder.plot(skip_start=10, skip_end=5)``:
-                              EMA ``s_k = 0.05 L_k + 0.95 s_{k-1}`` (``s_0 = L_0``), stop after the
-                              first ``s_k > 5 min(s_0..s_k)``, ``argmin np.gradient(s)[10:-5]``.
-    ``"ignite"``              ignite 0.5.5 ``FastaiLRFinder.lr_suggestion()``: same EMA and stop;
-                              steepest central difference ``(s_{i+1}-s_{i-1})/2`` before
-                              ``argmin s`` (LRs as logged).
-    ``"valley"``              fastai 2.8 ``valley`` (default of ``lr_find``): debiased EMA
-                              ``beta=0.98``, stop at ``s_k > 4 min``, window
-                              ``[num_it//10 : -5]``, cut at the first NaN; the middle of the
-                              longest strictly decreasing subsequence (O(n log n) here, fastai's
-                              is O(n^2); same answer, same ties).
-    ``"slide"``               fastai 2.8 ``slide(lr_diff=15, thresh=0.005)`` on the same window.
-    ``"minimum"``             fastai 2.8 ``minimum``: ``lr[argmin s] / 10`` on the same window.
-    ``"steep"``               fastai 2.8 ``steep``: left end of the steepest ``ds / d ln(lr)``.
-    ``"lightning"``           Lightning <= 2.5.2 ``_LRFinder.suggestion()``: debiased EMA
-                              ``beta=0.98`` with Lightning's off-by-one correction
-                              ``1 - beta^(k+2)``, stop at ``s_k > 4 min(s_0..s_{k-1})``,
-                              ``s[10:-1]`` finite values, ``argmin torch.gradient`` per index
-                              (+10, Lightning's own index mapping).
-    ``"lightning_2.6"``       Lightning 2.5.3 to 2.6.6: as above but the gradient is taken
-                              against the raw LR (``torch.gradient(s, spacing=[lr])``).
-    ========================  ==================================================================
-
-    Parameters
-    ----------
-    lrs, losses : array_like
-        The log: learning rate and *raw* training loss of each iteration.
-    method : str
-        One of :data:`METHODS`.
-    smoothed : bool
-        ``True`` when ``losses`` are already the library's smoothed losses (e.g.
-        torch-lr-finder's ``history["loss"]``, fastai's ``recorder.losses``): the
-        smoothing step is skipped, the stop and the rule are applied.
-    num_it : int, optional
-        fastai's planned iteration count (its window starts at ``num_it // 10``);
-        defaults to the log length.
-
-    Returns
-    -------
-    float
-        The suggested learning rate.
-
-    Raises
-    ------
-    ValueError
-        Where the library itself fails (too few points after its stop and window,
-        ignite's "not U-shaped" curve, Lightning's "fewer than 2 finite points").
-
-    Examples
-    --------
-    >>> import numpy as np, pyclr
-    >>> lrs = np.geomspace(1e-5, 1.0, 100)
-    >>> losses = 2.0 - np.tanh(3 * (np.log10(lrs) + 2.5)) + np.where(lrs > 0.1, 50 * (lrs - 0.1), 0)
-    >>> round(pyclr.suggest(lrs, losses, "steepest"), 5) > 0
-    True
-    """
-    x, y = _check_pair(lrs, losses)
-    method = V.choice("method", method, METHODS)
-    smoothed = V.boolean("smoothed", smoothed)
-    n = x.shape[0]
-    if num_it is None:
-        num_it = n
-    num_it = V.int_at_least("num_it", num_it, 1)
-    stats = _scan(x, y)
-    _check_lrs(x, stats)
-    K = _backend.kernels()
-    if method in ("steepest", "ignite"):
-        s = _smooth_tlf(K, y, smoothed)
-        m = int(K.stop_index(s, 5.0, False))
-        s = s[:m]
-        if method == "steepest":
-            if m < 10 + 5 + 2:
-                raise ValueError(
-                    f"Expected at least 17 points before torch-lr-finder's stop for method 'steepest' "
-                    f"(skip_start=10, skip_end=5), but got {m}")
-            w = np.ascontiguousarray(s[10 : m - 5])
-            g = np.empty_like(w)
-            K.gradient_index(w, g)
-            return float(x[10 + int(K.argmin_nanfirst(g))])
-        i = int(K.ignite_index(np.ascontiguousarray(s)))
-        if i < 0:
-            raise ValueError(
-                "Expected a U-shaped curve for method 'ignite', but the smoothed minimum is within the "
-                "first 2 points (ignite raises here)")
-        return float(x[i])
-    if method in ("lightning", "lightning_2.6"):
-        s = y if smoothed else _debiased_ema(K, y, step_offset=1)
-        m = int(K.stop_index(s, 4.0, True))
-        ls = s[:m][10:-1]
-        lx = x[:m][10:-1]
-        fin = np.isfinite(ls)
-        if int(fin.sum()) < 2:
-            raise ValueError(
-                f"Expected at least 2 finite points in Lightning's window s[10:-1], but got {int(fin.sum())} "
-                "(Lightning returns None here)")
-        lsf = np.ascontiguousarray(ls[fin])
-        g = np.empty_like(lsf)
-        if method == "lightning":
-            K.gradient_index(lsf, g)
-            # Lightning <= 2.5.2 adds skip_begin to an index taken after dropping non-finite
-            # values: reproduced as is (it is off when NaNs were dropped before the minimum).
-            return float(x[int(K.argmin_nanfirst(g)) + 10])
-        lxf = np.ascontiguousarray(lx[fin])
-        K.gradient_x(lxf, lsf, g)
-        return float(lxf[int(K.argmin_nanfirst(g))])
-    # fastai 2.8
-    s = y if smoothed else _debiased_ema(K, y, step_offset=0)
-    m = int(K.stop_index(s, 4.0, False))
-    fl = x[:m][num_it // 10 : -5]
-    fs = s[:m][num_it // 10 : -5]
-    nan = np.flatnonzero(np.isnan(fs))
-    if nan.size:
-        fl, fs = fl[: nan[0]], fs[: nan[0]]
-    fl = np.ascontiguousarray(fl)
-    fs = np.ascontiguousarray(fs)
-    k = fs.shape[0]
-    need = {"valley": 1, "minimum": 1, "slide": 16, "steep": 2}[method]
-    if k < need:
-        raise ValueError(
-            f"Expected at least {need} points in fastai's window [num_it//10 : -5] for method {method!r}, "
-            f"but got {k} (fastai raises here)")
-    if method == "valley":
-        work = np.empty(k)
-        return float(fl[int(K.valley_index(fs, work))])
-    if method == "minimum":
-        return float(fl[int(K.argmin_nanfirst(fs))] / 10.0)
-    if method == "steep":
-        return float(fl[int(K.steep_index(fl, fs))])
-    g = np.empty_like(fs)
-    K.gradient_index(fs, g)
-    return float(fl[int(K.slide_index(g, 0.005, 15))])
-
-
-# --------------------------------------------------------------------------------------
-# analyze(): bounds and verdict
-# --------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Analysis:
-    """What :func:`analyze` found in a range test.
-
-    Attributes
-    ----------
-    base_lr, max_lr : float or None
-        Cyclical bounds (Smith 2017): ``max_lr`` the LR of the valley anchor (never above the
-        smoothed minimum), ``base_lr`` a quarter of ``max_lr`` but not before the descent
-        starts (see :func:`analyze`). ``max_lr`` is None when the loss never turned up.
-    lr : float or None
-        A single LR for one-cycle (its peak): ``max_lr``.
-    verdict : str
-        ``"ok"`` or why not: ``"no_descent"``, ``"no_turn_up"``, ``"too_noisy"``, ``"too_short"``.
-    reasons : tuple of str
-        Sentences a person can act on.
-    lrs, losses, smoothed, slope : ndarray
-        The cleaned log (LR bins for long logs), the smoothed loss and ``d smoothed / d log10(lr)``.
-    min_lr, divergence_lr : float or None
-        LR of the smoothed minimum; first LR after it where the loss climbed above its
-        starting level or turned non-finite (None if it never did).
-    noise : float
-        Robust noise level of the loss (MAD of the residuals, in loss units).
-    width : float
-        Smoother window in decades of LR.
-    sweep : str
-        ``"exponential"`` or ``"linear"`` (detected from the LR spacing).
-    cleaning : tuple of str
-        What was done to the log before analysis.
-    runs : tuple of Analysis
-        Per-run analyses when several runs were combined (else empty).
-    spread : dict
-        For combined runs: ``{"base_lr": max/min, "max_lr": max/min}`` over the runs with an
-        ``ok`` verdict.
-    interval : dict
-        With ``analyze(..., resamples=N)``: ``{"base_lr": (lo, hi), "max_lr": (lo, hi)}``, the 5th
-        and 95th percentiles of the bounds found on ``N`` copies of the log with its noise
-        resampled (:mod:`pyclr._resample`): how far another seed's run might move them. Empty
-        otherwise, where there are no bounds (``no_descent``, ``no_turn_up``, ``too_short``), and
-        for combined runs (see ``spread`` and each of ``runs``).
-    """
-
-    base_lr: Optional[float]
-    max_lr: Optional[float]
-    lr: Optional[float]
-    verdict: str
-    reasons: tuple
-    lrs: Optional[np.ndarray] = field(repr=False, default=None)
-    losses: Optional[np.ndarray] = field(repr=False, default=None)
-    smoothed: Optional[np.ndarray] = field(repr=False, default=None)
-    slope: Optional[np.ndarray] = field(repr=False, default=None)
-    min_lr: Optional[float] = None
-    divergence_lr: Optional[float] = None
-    noise: float = float("nan")
-    width: float = float("nan")
-    sweep: str = "exponential"
-    cleaning: tuple = ()
-    runs: tuple = field(repr=False, default=())
-    spread: dict = field(default_factory=dict)
-    interval: dict = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """True when the verdict is ``"ok"``."""
-        return self.verdict == "ok"
-
-    def to_dict(self) -> dict:
-        """JSON-safe summary (no arrays)."""
-        d = {
-            "base_lr": self.base_lr,
-            "max_lr": self.max_lr,
-            "lr": self.lr,
-            "verdict": self.verdict,
-            "reasons": list(self.reasons),
-            "min_lr": self.min_lr,
-            "divergence_lr": self.divergence_lr,
-            "noise": self.noise,
-            "width": self.width,
-            "sweep": self.sweep,
-            "cleaning": list(self.cleaning),
-        }
-        if self.interval:
-            d["interval"] = {k: list(v) for k, v in self.interval.items()}
-        if self.runs:
-            d["spread"] = dict(self.spread)
-            d["runs"] = [r.to_dict() for r in self.runs]
-        return d
-
-    def to_schedule(self, dataset_size: Optional[int] = None, batch_size: Optional[int] = None, *,
-                    policy: str = "triangular", epochs_per_half_cycle: float = 4.0, epochs: Optional[int] = None,
-                    step_size_up: Optional[int] = None, total_steps: Optional[int] = None, force: bool = False):
-        """A schedule spec with these bounds.
-
-        ``policy="triangular"`` returns ``pyclr.cyclic(base_lr, max_lr, step_size_up=...)`` with
-        ``step_size_up = epochs_per_half_cycle * ceil(dataset_size / batch_size)`` (Smith 2017:
-        2 to 10 epochs per half cycle). ``policy="one_cycle"`` returns
-        ``pyclr.one_cycle(max_lr, total_steps, div_factor=max_lr / base_lr)`` so that the
-        cycle starts at ``base_lr``; ``total_steps = epochs * ceil(dataset_size / batch_size)``.
-        Raises ValueError when the verdict is not ``"ok"`` unless ``force=True``
-        (then ``max_lr`` falls back to the LR of the smoothed minimum).
-
-        >>> import numpy as np, pyclr
-        >>> lrs = np.geomspace(1e-5, 10, 200)
-        >>> x = np.log10(lrs)
-        >>> a = pyclr.analyze(lrs, 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3)))
-        >>> s = a.to_schedule(50_000, 100, epochs_per_half_cycle=2)
-        >>> bool(s.values(3)[0] == a.base_lr)
-        True
-        """
-        import pyclr
-
-        policy = V.choice("policy", policy, ("triangular", "one_cycle"))
-        force = V.boolean("force", force)
-        if not self.ok and not force:
-            raise ValueError(
-                f"Expected an analysis with verdict 'ok' to build a schedule, but got {self.verdict!r}: "
-                + " ".join(self.reasons) + " Pass force=True to use the provisional bounds.")
-        base = self.base_lr
-        top = self.max_lr if self.max_lr is not None else self.min_lr
-        if base is None or top is None or not base < top:
-            raise ValueError(f"Expected base_lr < max_lr to build a schedule, but got {base!r} and {top!r}")
-        steps_per_epoch = None
-        if dataset_size is not None or batch_size is not None:
-            dataset_size = V.int_at_least("dataset_size", dataset_size, 1)
-            batch_size = V.int_at_least("batch_size", batch_size, 1)
-            steps_per_epoch = -(-dataset_size // batch_size)
-        if policy == "triangular":
-            if step_size_up is None:
-                if steps_per_epoch is None:
-                    raise ValueError("Expected dataset_size and batch_size (or step_size_up), but got neither")
-                half = V.positive("epochs_per_half_cycle", epochs_per_half_cycle)
-                step_size_up = max(1, int(round(half * steps_per_epoch)))
-            step_size_up = V.int_at_least("step_size_up", step_size_up, 1)
-            return pyclr.cyclic(base, top, step_size_up=step_size_up)
-        if total_steps is None:
-            if steps_per_epoch is None or epochs is None:
-                raise ValueError("Expected dataset_size, batch_size and epochs (or total_steps) for policy 'one_cycle'")
-            total_steps = V.int_at_least("epochs", epochs, 1) * steps_per_epoch
-        total_steps = V.int_at_least("total_steps", total_steps, 2)
-        return pyclr.one_cycle(top, total_steps, div_factor=top / base)
 
 
 def _detect_sweep(x: np.ndarray) -> str:
@@ -441,7 +78,7 @@ def _clean(x: np.ndarray, y: np.ndarray, stats: np.ndarray) -> tuple[np.ndarray,
                 y = np.where(cnt > 0, sums / np.maximum(cnt, 1), np.nan)
             notes.append(f"{x.shape[0] - uniq.shape[0]} repeated lr values: averaged their losses")
             x = uniq
-        stats = _scan(np.ascontiguousarray(x), np.ascontiguousarray(y))
+        stats = scan(np.ascontiguousarray(x), np.ascontiguousarray(y))
     if int(stats[2]) > 0:
         last = int(stats[3])
         if last < x.shape[0] - 1:
@@ -478,9 +115,9 @@ class _Prepared:
 def _prepare(lrs: Any, losses: Any, width: Optional[float], bin_threshold: int) -> _Prepared:
     # One point, or no finite loss (a range test that hit NaN at its first step), is a log that
     # cannot support bounds, not a malformed one: it gets the verdict "too_short", not an error.
-    x, y = _check_pair(lrs, losses, min_points=1)
-    stats = _scan(x, y)
-    _check_lrs(x, stats)
+    x, y = check_pair(lrs, losses, min_points=1)
+    stats = scan(x, y)
+    check_lrs(x, stats)
     x, y, notes, cut_lr = _clean(x, y, stats)
     sweep = _detect_sweep(x)
     if sweep == "linear":
@@ -522,7 +159,7 @@ def _run_batch(x: np.ndarray, y: np.ndarray, lengths: np.ndarray, width: float,
         fit = np.full((runs, pts), np.nan)
         slope = np.full((runs, pts), np.nan)
         res = np.full((runs, K.ANALYZE_RESULT_SIZE), np.nan)
-        res[short, _R_MIN] = -1
+        res[short, C.R_MIN] = -1
         keep = np.flatnonzero(~short)
         if keep.size:
             f, s, r = _run_batch(np.ascontiguousarray(x[keep]), np.ascontiguousarray(y[keep]),
@@ -541,19 +178,19 @@ def _run_batch(x: np.ndarray, y: np.ndarray, lengths: np.ndarray, width: float,
 
 def _with_interval(a: Analysis, p: _Prepared, fit: np.ndarray, resamples: int, n_threads: int) -> Analysis:
     """``a`` with ``interval``: the 5th and 95th percentiles of the bounds on ``resamples``
-    noise-resampled copies of the log (:mod:`pyclr._resample`), for verdicts that give both
+    noise-resampled copies of the log (:mod:`pyclr.finder.resample`), for verdicts that give both
     bounds; an ``ok`` whose max_lr interval is wider than ``_WIDE_INTERVAL`` gets a reason."""
     if resamples == 0 or a.verdict not in ("ok", "too_noisy"):
         return a
     n = p.x.shape[0]
-    copies = _resample.resampled_losses(p.y, fit, resamples)
+    copies = resample.resampled_losses(p.y, fit, resamples)
     X = np.ascontiguousarray(np.broadcast_to(p.x, (resamples, n)))
     res = _run_batch(X, copies, np.full(resamples, n, dtype=np.int64), p.width, n_threads)[2]
-    found = (res[:, _R_MIN] >= 0) & np.isfinite(res[:, _R_XBASE]) & np.isfinite(res[:, _R_XMAX])
+    found = (res[:, C.R_MIN] >= 0) & np.isfinite(res[:, C.R_XBASE]) & np.isfinite(res[:, C.R_XMAX])
     if not found.any():
         return a
     interval = {}
-    for name, slot in (("base_lr", _R_XBASE), ("max_lr", _R_XMAX)):
+    for name, slot in (("base_lr", C.R_XBASE), ("max_lr", C.R_XMAX)):
         lo, hi = np.quantile(res[found, slot], [0.05, 0.95])
         interval[name] = (float(10.0 ** lo), float(10.0 ** hi))
     reasons = a.reasons
@@ -577,7 +214,7 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
     arrays = dict(lrs=lrs, losses=y, smoothed=fit, slope=slope) if keep_arrays else {}
     common = dict(width=width, sweep=p.sweep, cleaning=tuple(p.notes), **arrays)
     finite = int(np.count_nonzero(np.isfinite(y)))
-    if n < _MIN_POINTS or finite < _MIN_POINTS or span < 2 * width or int(res[_R_MIN]) < 0:
+    if n < _MIN_POINTS or finite < _MIN_POINTS or span < 2 * width or int(res[C.R_MIN]) < 0:
         if finite == 0 and p.cut_lr is not None:
             reasons.append(
                 f"Every loss is non-finite from the first point on (lr={p.cut_lr:.3g}): the run diverged at once. "
@@ -585,22 +222,22 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
         reasons.append(
             f"The log has {finite} usable points over {span:.2f} decades of lr; at least {_MIN_POINTS} points "
             f"over {2 * width:.2f} decades are needed. Run the range test longer or over a wider lr range.")
-        return Analysis(None, None, None, "too_short", tuple(reasons), noise=float(res[_R_SIGMA]), **common)
-    imin, base, top, div = (int(res[k]) for k in (_R_MIN, _R_BASE, _R_MAX, _R_DIVERGE))
-    sigma, drop = float(res[_R_SIGMA]), float(res[_R_DROP])
+        return Analysis(None, None, None, "too_short", tuple(reasons), noise=float(res[C.R_SIGMA]), **common)
+    imin, base, top, div = (int(res[k]) for k in (C.R_MIN, C.R_BASE, C.R_MAX, C.R_DIVERGE))
+    sigma, drop = float(res[C.R_SIGMA]), float(res[C.R_DROP])
     min_lr = float(lrs[imin])
     divergence_lr = float(lrs[div]) if div < n else p.cut_lr
     pts = max(1.0, n * width / max(span, 1e-12))
     sigma_curve = sigma / math.sqrt(pts)
-    base_lr, max_lr = float(10.0 ** res[_R_XBASE]), float(10.0 ** res[_R_XMAX])
+    base_lr, max_lr = float(10.0 ** res[C.R_XBASE]), float(10.0 ** res[C.R_XMAX])
     extra = dict(min_lr=min_lr, divergence_lr=divergence_lr, noise=sigma, **common)
     clear = drop > _CLEAR_DROP * sigma_curve
     pvalue = 1.0
     if not clear and imin > 0:
         # the log before the divergence, clipped where the kernel clips (a blown-up value says
         # only "diverged"), against its own shuffles
-        y_test = np.minimum(y[:div], float(res[_R_START]) + drop)
-        pvalue = _descent.descent_pvalue(lx[:div], y_test, width)
+        y_test = np.minimum(y[:div], float(res[C.R_START]) + drop)
+        pvalue = descent.descent_pvalue(lx[:div], y_test, width)
     if imin == 0 or not (clear or pvalue <= _NOISY_P):
         where = f" and turned non-finite at lr={p.cut_lr:.3g}" if p.cut_lr else ""
         reasons.append(
@@ -638,7 +275,7 @@ def _is_multi(v: Any) -> bool:
 
 
 def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: int = 0,
-            bin_threshold: int = _BIN_THRESHOLD, resamples: int = 0) -> Analysis:
+            bin_threshold: int = BIN_THRESHOLD, resamples: int = 0) -> Analysis:
     r"""Cyclical bounds from an LR range test, with a verdict when the log cannot support them.
 
     Steps (all against :math:`x = \log_{10}(lr)`):
@@ -694,11 +331,18 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
        steadiest anchor rules, and 5-seed combinations agree within 1.18-1.42x
        (``python benchmarks/stability.py``). Divergence = first LR after the minimum where
        :math:`s > s_0`.
-    4. Verdict: ``too_short``, ``no_descent`` (drop of the smoothed curve under 8 units of its
-       own noise :math:`\sigma/\sqrt{m}`, which 95% of pure-noise logs stay under),
-       ``too_noisy`` (drop under 12 such units, which 99% of pure-noise logs stay under, or
-       under 1.5 raw noise units), ``no_turn_up`` (minimum at the
-       end of the range: extend ``end_lr``), else ``ok``.
+    4. Burst: if, before the smoothed minimum, two of three neighbouring losses jump above the
+       best level reached so far by half the fall achieved by then (and 8 noise units), the log
+       is analysed again up to that burst, as if it had diverged there: ``max_lr`` stays below
+       the first instability even when the loss recovers into a lower second valley
+       (:mod:`pyclr.finder.bursts`).
+    5. Verdict: ``too_short``; a descent when the smoothed curve falls by more than 12 units
+       of its own noise :math:`\sigma/\sqrt{m}` (under 1% of pure-noise logs do), else when the
+       permutation test of :mod:`pyclr.finder.descent` (the log's own losses in 199 shuffled
+       orders, the fall at window widths of 1, 2 and 4 times ``width``) gives p <= 0.005;
+       ``no_descent`` when p > 0.05 or the minimum is the first point; ``too_noisy`` in
+       between, or when the drop is under 1.5 raw noise units; ``no_turn_up`` (minimum at the
+       end of the range: extend ``end_lr``); else ``ok``.
 
     Several runs of one configuration (seeds) can be passed as a 2-D array or lists of
     arrays: each is analysed (in one batched, parallel kernel call where they need no
@@ -717,7 +361,7 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
     resamples : int
         0 (default) or at least 20: analyse that many copies of each log with its noise
         resampled (each point takes the residual from the smoothed curve of a random point at
-        most 3 positions away; :mod:`pyclr._resample`) and report the 5th-95th percentile range
+        most 3 positions away; :mod:`pyclr.finder.resample`) and report the 5th-95th percentile range
         of the bounds as ``interval``. A ``max_lr`` range wider than 2x adds a reason (combine
         runs). It costs ``resamples`` analyses, in one batched kernel call. On the seed runs in
         tests/data (40 configurations of three models, 20-40 seeds each) the range is 0.43-1.92
@@ -748,8 +392,8 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
     n_threads = V.int_at_least("n_threads", n_threads, 0)
     bin_threshold = V.int_at_least("bin_threshold", bin_threshold, 16)
     resamples = V.int_at_least("resamples", resamples, 0)
-    if 0 < resamples < _MIN_RESAMPLES:
-        raise ValueError(f"Expected resamples of 0 (off) or at least {_MIN_RESAMPLES}, but got {resamples}")
+    if 0 < resamples < MIN_RESAMPLES:
+        raise ValueError(f"Expected resamples of 0 (off) or at least {MIN_RESAMPLES}, but got {resamples}")
     if _is_multi(lrs) or _is_multi(losses):
         return _analyze_many(lrs, losses, width, n_threads, bin_threshold, resamples)
     p = _prepare(lrs, losses, width, bin_threshold)
@@ -769,17 +413,17 @@ def _kernel_one(p: _Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         fit[:] = np.nan
         slope[:] = np.nan
         res[:] = np.nan
-        res[_R_MIN] = -1
+        res[C.R_MIN] = -1
     return fit, slope, res
 
 
 def _cut_at_burst(p: _Prepared, fit: np.ndarray, res: np.ndarray) -> Optional[_Prepared]:
-    """The log up to its first instability burst (:mod:`pyclr._bursts`), or None if it has none
+    """The log up to its first instability burst (:mod:`pyclr.finder.bursts`), or None if it has none
     before the smoothed minimum."""
-    imin = int(res[_R_MIN])
+    imin = int(res[C.R_MIN])
     if imin < 0:
         return None
-    j = _bursts.first_burst(p.y, fit, imin, float(res[_R_SIGMA]))
+    j = bursts.first_burst(p.y, fit, imin, float(res[C.R_SIGMA]))
     if j < 0:
         return None
     lr = float(10.0 ** p.x[j])
