@@ -1,12 +1,17 @@
 """Reading range-test logs: CSV/TSV, JSON (lines), ``.npy``/``.npz``, and finder objects.
 
 Files are never unpickled. CSV bodies are parsed by a compiled kernel (no Python loop per
-row); a malformed row is reported with the file name and its line number.
+row); a malformed row is reported with the file name and its line number. gzip-, bzip2- and
+xz-compressed files are recognised by their first bytes (whatever their name) and read as the
+format their name says once the compression suffix is removed.
 """
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
+import stat
 from dataclasses import dataclass
 from typing import Any, Optional, Union
 
@@ -86,6 +91,15 @@ def _pick(names: list, wanted: Any, candidates: tuple, what: str, source: str) -
         f"but the columns are {names}")
 
 
+def _unnamed_columns(n: int, lr, loss, path: str) -> tuple:
+    """Indices of the lr and loss columns of a table without column names: (0, 1) unless given.
+    The caller refuses tables of more than two columns without both (step, lr, loss is as
+    common as lr, loss, step: there is nothing to guess from)."""
+    names = [str(k) for k in range(n)]
+    return (_pick(names, 0 if lr is None else lr, (), "lr", path),
+            _pick(names, 1 if loss is None else loss, (), "loss", path))
+
+
 def _from_mapping(d: dict, lr, loss, source: str, smoothed: bool) -> RangeTestLog:
     keys = [str(k) for k in d.keys()]
     i = _pick(keys, lr, LR_COLUMNS, "lr", source)
@@ -97,6 +111,8 @@ def _from_mapping(d: dict, lr, loss, source: str, smoothed: bool) -> RangeTestLo
 def _to_float_array(v: Any, what: str, source: str) -> np.ndarray:
     if hasattr(v, "detach"):  # torch tensors, without importing torch
         v = v.detach().cpu().numpy()
+    if getattr(getattr(v, "dtype", None), "kind", None) == "c":  # NumPy would drop the imaginary part, and warn
+        raise TypeError(f"Expected real numbers for {what} in {source}, but got {v.dtype} values")
     try:
         try:
             arr = np.asarray(v, dtype=np.float64)
@@ -130,11 +146,15 @@ def load_log(path: Union[str, os.PathLike, Any], lr: Any = None, loss: Any = Non
         * ``.csv``/``.tsv``/``.txt`` (delimiter sniffed from the header: tab, comma,
           semicolon): a header row, columns guessed from :data:`LR_COLUMNS` and
           :data:`LOSS_COLUMNS` (``lr,loss`` as written by ``pyclr.torch.range_test``);
-          a header-less two-column file is read as ``lr, loss``.
-        * ``.json``: a dict of lists (``{"lr": [...], "loss": [...]}``) or a list of records;
-          ``.jsonl``/``.ndjson``: one record per line.
+          a header-less two-column file is read as ``lr, loss``; a header-less file with more
+          columns needs both ``lr`` and ``loss`` as column indices (nothing is guessed there).
+        * ``.json``: a dict of lists (``{"lr": [...], "loss": [...]}``) or a list of records,
+          in UTF-8 (a BOM is skipped), UTF-16 or UTF-32; a ``.json`` file that is not one JSON
+          value but one per line is read as JSON lines. ``.jsonl``/``.ndjson``: one record per line.
         * ``.npy`` (a ``[n, 2]`` array, or a structured array with named fields) and ``.npz``
           (named arrays); always loaded with ``allow_pickle=False``.
+        * Any of these compressed with gzip, bzip2 or xz (``log.csv.gz``), recognised by the
+          file's first bytes.
         * In Python: torch-lr-finder's ``history`` dict or ``LRFinder``, Lightning's
           ``results`` dict or ``_LRFinder``, fastai's ``Recorder`` / ``Learner`` (``.lrs``,
           ``.losses``). Their losses are smoothed; the log says so.
@@ -144,6 +164,18 @@ def load_log(path: Union[str, os.PathLike, Any], lr: Any = None, loss: Any = Non
     Returns
     -------
     RangeTestLog
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    IsADirectoryError
+        ``path`` is a directory.
+    ValueError
+        Anything else that makes the file unusable, with the file name (and the line where there
+        is one): not a regular file (a FIFO, socket or device), not text or not UTF-8 where text
+        is expected, a corrupted compressed file, malformed rows, no recognisable columns, ...
+        Other OSErrors (permission denied) come from the operating system as they are.
 
     Examples
     --------
@@ -168,28 +200,105 @@ def load_log(path: Union[str, os.PathLike, Any], lr: Any = None, loss: Any = Non
     path = os.fspath(path)
     if isinstance(path, bytes):
         path = path.decode()
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No such log file: {path!r}")
-    ext = os.path.splitext(path)[1].lower()
-    if ext == ".npy":
-        return _load_npy(path, lr, loss)
-    if ext == ".npz":
-        return _from_mapping(_read_numpy(path, ext), lr, loss, path, smoothed=False)
-    if ext in (".json", ".jsonl", ".ndjson"):
-        return _load_json(path, lr, loss)
-    return _load_delimited(path, lr, loss)
+    _check_regular_file(path)
+    codec = _compression(path)
+    name = path
+    if codec is not None and name.lower().endswith(_CODECS[codec][1]):
+        name = name[: -len(_CODECS[codec][1])]
+    ext = os.path.splitext(name)[1].lower()
+    try:
+        if ext == ".npy":
+            return _load_npy(path, lr, loss, codec)
+        if ext == ".npz":
+            return _from_mapping(_read_numpy(path, ext, codec), lr, loss, path, smoothed=False)
+        if ext in (".json", ".jsonl", ".ndjson"):
+            return _load_json(path, lr, loss, codec, lines=ext != ".json")
+        return _load_delimited(path, lr, loss, codec)
+    except _decompression_errors(codec) as exc:
+        raise ValueError(f"Expected a complete, uncorrupted {codec} file in {path}, but: "
+                         f"{exc or type(exc).__name__}") from exc
 
 
-def _read_numpy(path, ext):
+_FILE_KINDS = ((stat.S_ISFIFO, "FIFO (named pipe)"), (stat.S_ISSOCK, "socket"),
+               (stat.S_ISCHR, "character device"), (stat.S_ISBLK, "block device"))
+
+
+def _check_regular_file(path: str) -> None:
+    """Say what a path that is not a log file is: the reader seeks and reads positionally, and
+    a FIFO would block it (and be consumed) rather than fail."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"No such log file: {path!r}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(f"Expected a log file, but {path!r} is a directory")
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((k for test, k in _FILE_KINDS if test(st.st_mode)), "special file")
+        raise ValueError(f"Expected a regular log file, but {path!r} is a {kind}: save the log to a file first")
+
+
+#: Compressed formats: the magic bytes that identify them (a name can lie: a gzip file saved
+#: as .csv) and the suffix that names them.
+_CODECS = {"gzip": (b"\x1f\x8b", ".gz"), "bzip2": (b"BZh", ".bz2"), "xz": (b"\xfd7zXZ\x00", ".xz")}
+
+
+def _compression(path: str) -> Optional[str]:
+    with open(path, "rb") as f:
+        head = f.read(6)
+    for codec, (magic, _) in _CODECS.items():
+        # "BZh" alone could start a text file; bzip2 follows it with the block size digit 1-9
+        if head.startswith(magic) and (codec != "bzip2" or head[3:4] in b"123456789"):
+            return codec
+    return None
+
+
+def _open(path: str, codec: Optional[str]):
+    """The file's bytes, decompressed where ``codec`` says so, as a binary file object."""
+    if codec is None:
+        return open(path, "rb", buffering=0)
+    if codec == "gzip":
+        import gzip
+
+        return gzip.open(path, "rb")
+    if codec == "bzip2":
+        import bz2
+
+        return bz2.open(path, "rb")
+    import lzma
+
+    return lzma.open(path, "rb")
+
+
+def _decompression_errors(codec: Optional[str]) -> tuple:
+    """What a truncated or corrupted file of ``codec`` raises while it is read: BadGzipFile (an
+    OSError), EOFError, zlib.error, OSError (bzip2) or LZMAError. The file was opened and read
+    already (:func:`_compression`), so an OSError here is the data's."""
+    if codec is None:
+        return ()
+    import zlib
+
+    errors = (EOFError, OSError, zlib.error)
+    if codec == "xz":
+        import lzma
+
+        errors += (lzma.LZMAError,)
+    return errors
+
+
+def _read_numpy(path, ext, codec=None):
     """The array of a .npy file, or a dict of a .npz archive's arrays; never unpickles. A file
     NumPy cannot read (empty, truncated, corrupted, pickled) raises ValueError naming the file:
     NumPy itself raises EOFError, zipfile.BadZipFile, zlib.error, tokenize.TokenError or a bare
     OSError for some of them. A missing or unreadable file keeps its OSError."""
     what = "a plain numeric .npy array" if ext == ".npy" else "a plain .npz archive"
+    source = path
+    if codec is not None:
+        with _open(path, codec) as f:  # decompression errors: reported by load_log
+            source = io.BytesIO(f.read())  # np.load needs to seek (.npz) and to know the size
     try:
         if ext == ".npy":
-            return np.load(path, allow_pickle=False)
-        with np.load(path, allow_pickle=False) as z:
+            return np.load(source, allow_pickle=False)
+        with np.load(source, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except (FileNotFoundError, PermissionError, IsADirectoryError):
         raise
@@ -198,53 +307,104 @@ def _read_numpy(path, ext):
         raise ValueError(f"Expected {what} (no pickled objects) in {path}, but: {detail}") from exc
 
 
-def _load_npy(path, lr, loss) -> RangeTestLog:
-    arr = _read_numpy(path, ".npy")
+def _load_npy(path, lr, loss, codec=None) -> RangeTestLog:
+    arr = _read_numpy(path, ".npy", codec)
     if arr.dtype.names:
         return _from_mapping({n: arr[n] for n in arr.dtype.names}, lr, loss, path, smoothed=False)
     if arr.ndim != 2 or arr.shape[1] < 2:
         raise ValueError(f"Expected a [n, 2] array (lr, loss) in {path}, but got shape {arr.shape}")
-    i = 0 if lr is None else lr
-    j = 1 if loss is None else loss
-    cols = [str(k) for k in range(arr.shape[1])]
-    i = _pick(cols, i, (), "lr", path)
-    j = _pick(cols, j, (), "loss", path)
+    if arr.shape[1] > 2 and (lr is None or loss is None):
+        raise ValueError(f"Expected a [n, 2] array (lr, loss) in {path}, or the column indices of both as "
+                         f"lr= and loss=, but got shape {arr.shape} and lr={lr!r}, loss={loss!r}")
+    i, j = _unnamed_columns(arr.shape[1], lr, loss, path)
     return _make(arr[:, i], arr[:, j], path, f"column {i}", f"column {j}", False)
 
 
-def _load_json(path, lr, loss) -> RangeTestLog:
-    with open(path, "rb") as f:
-        text = f.read().decode("utf-8")
-    stripped = text.strip()
+def _json_text(path: str, codec: Optional[str]) -> str:
+    """The file as text: UTF-8 (a BOM skipped), UTF-16 or UTF-32, told apart as RFC 8259 and
+    ``json.loads(bytes)`` do; other bytes raise ValueError naming the file and the line."""
+    with _open(path, codec) as f:
+        raw = f.read()
+    encoding = json.detect_encoding(raw)
     try:
-        if stripped.startswith("{") and "\n{" not in stripped:
-            data = json.loads(stripped)
-        elif stripped.startswith("["):
-            data = json.loads(stripped)
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].decode(encoding, "replace").count("\n") + 1
+        raise ValueError(f"{path}:{line}: Expected {encoding.replace('-sig', '').upper()} text (JSON), but byte "
+                         f"0x{raw[exc.start]:02x} at offset {exc.start} cannot be decoded ({exc.reason})") from None
+
+
+def _json_lines(text: str, path: str) -> tuple:
+    """Records of a JSON-lines text and the file line of each (blank lines skipped)."""
+    lines = text.split("\n")  # not splitlines(): JSON strings may hold U+2028 and other breaks
+    where = [k for k, ln in enumerate(lines) if ln.strip()]
+    try:
+        data = json.loads("[" + ",".join(lines[k] for k in where) + "]")  # one C-level parse
+        if len(data) == len(where):
+            return data, [k + 1 for k in where]
+    except json.JSONDecodeError:
+        pass
+    # Something is wrong: find the first line that is not exactly one JSON value.
+    for k in where:
+        try:
+            json.loads(lines[k])
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}:{k + 1}: not valid JSON lines ({exc.msg} at column {exc.colno})") from None
+    raise ValueError(f"{path}: not valid JSON lines")  # unreachable: every line is one value
+
+
+def _load_json(path, lr, loss, codec=None, lines=False) -> RangeTestLog:
+    """``lines``: JSON lines by name (.jsonl, .ndjson). A .json file is parsed whole first; only
+    if that finds more data after a first complete value is it read as JSON lines."""
+    text = _json_text(path, codec)
+    line_of = None  # file line of each record, for JSON lines
+    try:
+        if lines:
+            data, line_of = _json_lines(text, path)
         else:
-            # JSON lines: one C-level parse of the whole file as an array
-            lines = [ln for ln in stripped.splitlines() if ln.strip()]
-            data = json.loads("[" + ",".join(lines) + "]")
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not valid JSON / JSON lines ({exc.msg} at line {exc.lineno})") from exc
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                if exc.msg != "Extra data":
+                    raise ValueError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+                data, line_of = _json_lines(text, path)
     except RecursionError as exc:
         raise ValueError(f"{path}: JSON nested too deeply to be a range-test log") from exc
     if isinstance(data, dict):
         if "history" in data and isinstance(data["history"], dict):
             data = data["history"]
         return _from_mapping(data, lr, loss, path, smoothed=False)
-    if isinstance(data, list) and data and all(isinstance(r, dict) for r in data):
+
+    def where(n: int) -> str:
+        return f"{path}:{line_of[n]}" if line_of else f"{path} (record {n}, counted from 0)"
+
+    if isinstance(data, list) and data:
+        bad = next((n for n, r in enumerate(data) if not isinstance(r, dict)), None)
+        if bad is not None:
+            raise ValueError(f"{where(bad)}: Expected a record (a JSON object), but got {type(data[bad]).__name__}: "
+                             f"{json.dumps(data[bad])[:200]}")
         keys = list(data[0].keys())
-        i = _pick(keys, lr, LR_COLUMNS, "lr", path)
-        j = _pick(keys, loss, LOSS_COLUMNS, "loss", path)
+        i = _pick(keys, lr, LR_COLUMNS, "lr", where(0))
+        j = _pick(keys, loss, LOSS_COLUMNS, "loss", where(0))
         ki, kj = keys[i], keys[j]
         for n, r in enumerate(data):
             if ki not in r or kj not in r:
-                raise ValueError(f"{path}:{n + 1}: record lacks {ki!r} or {kj!r}: {r}")
+                raise ValueError(f"{where(n)}: record lacks {ki!r} or {kj!r}: {json.dumps(r)[:200]}")
         a = [r[ki] for r in data]
         b = [r[kj] if r[kj] is not None else float("nan") for r in data]
-        return _make(a, b, path, ki, kj, "smooth" in kj.lower())
-    raise ValueError(f"Expected a JSON object of lists or a list of records in {path}, but got {type(data).__name__}")
+        try:
+            return _make(a, b, path, ki, kj, "smooth" in kj.lower())
+        except TypeError:
+            for key, values in ((ki, a), (kj, b)):  # say which record
+                for n, v in enumerate(values):
+                    try:
+                        float(v)
+                    except (TypeError, ValueError):
+                        raise ValueError(f"{where(n)}: Expected a number for {key!r}, but got "
+                                         f"{json.dumps(v)[:200]}") from None
+            raise
+    raise ValueError(f"Expected a JSON object of lists or a list of records in {path}, but got "
+                     f"{'an empty list' if data == [] else type(data).__name__}")
 
 
 #: Bytes read (and parsed, on all cores) at a time. One buffer of this size is reused for the
@@ -265,10 +425,12 @@ def _last_newline(buf: np.ndarray, end: int) -> int:
     return -1
 
 
-def _line_chunks(f, size: int):
+def _line_chunks(f, size: int, stream: bool = False):
     """Yield ``(file offset, bytes)`` pieces of the open binary file ``f`` that hold whole lines
     (each ends with a newline, except at the end of the file), read into one reused uint8 buffer:
     a piece is valid until the next one is asked for. A line longer than the buffer grows it.
+    ``stream``: ``f`` is read in order with ``readinto`` (a decompressing reader, whose
+    ``fileno()`` is the compressed file's), else at offsets (see :func:`_fill`).
 
     Not a memory map: a log rewritten while it is read (Lightning's CSVLogger rewrites
     metrics.csv) would kill the process with SIGBUS; here it only ends the read early."""
@@ -276,7 +438,7 @@ def _line_chunks(f, size: int):
     buf = np.empty(cap, dtype=np.uint8)
     held = offset = 0  # bytes of a partial line carried over; file offset of buf[0]
     while True:
-        end = held + _fill(f, memoryview(buf)[held:], offset + held)
+        end = held + _fill(f, memoryview(buf)[held:], offset + held, stream)
         if end < cap:  # end of file
             if end:
                 yield offset, buf[:end]
@@ -301,16 +463,17 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _fill(f, view: memoryview, pos: int) -> int:
+def _fill(f, view: memoryview, pos: int, stream: bool = False) -> int:
     """Read the open binary file ``f`` from ``pos`` into ``view`` until it is full or the file
     ends; returns the bytes read. A large view is read in parts on all cores (``os.preadv``
-    releases the GIL; where there is none, one ``readinto`` loop)."""
+    releases the GIL; where there is none, one ``readinto`` loop). ``stream``: ``f`` is at
+    ``pos`` already and is read on with ``readinto``."""
     size = len(view)
-    threaded = hasattr(os, "preadv")
+    threaded = hasattr(os, "preadv") and not stream
     parts = max(1, min(_cpus(), size >> 23)) if threaded else 1  # >= 8 MiB a part
     bounds = [size * k // parts for k in range(parts + 1)]
     done = bounds[:-1]
-    if not threaded:
+    if not threaded and not stream:
         f.seek(pos)
 
     def read(k: int) -> None:
@@ -354,10 +517,11 @@ def _count_newlines(buf: np.ndarray) -> int:
     return sum(int(np.count_nonzero(buf[k:k + step] == 10)) for k in range(0, buf.shape[0], step))
 
 
-def _lines_before(path, offset: int) -> int:
-    """How many lines of the file end before byte ``offset`` (for an error message only)."""
+def _lines_before(path, offset: int, codec: Optional[str] = None) -> int:
+    """How many lines of the (decompressed) file end before byte ``offset`` (for an error
+    message only)."""
     count = 0
-    with open(path, "rb") as f:
+    with _open(path, codec) as f:
         while offset > 0:
             block = f.read(min(offset, 1 << 24))
             if not block:
@@ -408,11 +572,24 @@ def _header(chunks, path):
     raise ValueError(f"Expected a header row and data in {path}, but the file is empty")
 
 
-def _load_delimited(path, lr, loss) -> RangeTestLog:
-    with open(path, "rb", buffering=0) as f:
+#: Bytes that no text log holds (the parser's whitespace, 0x09-0x0d and 0x1c-0x1f, excluded):
+#: a header line with one of them is binary data, e.g. a compression pyclr does not read.
+_BINARY = re.compile(rb"[\x00-\x08\x0e-\x1b\x7f]")
+
+
+def _load_delimited(path, lr, loss, codec=None) -> RangeTestLog:
+    with _open(path, codec) as f:
         size = os.fstat(f.fileno()).st_size
-        chunks = _line_chunks(f, size)
+        if codec is not None:
+            # Size unknown until the end: the buffer takes the usual piece, the row estimate
+            # assumes text about 4 times its compressed size (rows grow past it if needed).
+            size = 4 * size + 1
+        chunks = _line_chunks(f, _CHUNK_BYTES if codec is not None else size, stream=codec is not None)
         line, line_start, body_start, first = _header(chunks, path)
+        if _BINARY.search(line):
+            line_no = _lines_before(path, line_start, codec) + 1
+            raise ValueError(f"Expected a text log (CSV/TSV, plain or gzip, bzip2 or xz compressed) in {path}, "
+                             f"but line {line_no} is binary data (another compression or file format?)")
         header = line.decode("utf-8", "replace").rstrip("\r")
         delim = "\t" if "\t" in header else (";" if header.count(";") > header.count(",") else ",")
         names = [n.strip() for n in header.split(delim)]
@@ -424,11 +601,14 @@ def _load_delimited(path, lr, loss) -> RangeTestLog:
                 numeric = False
                 break
         if numeric:  # no header: the line is the first row
-            if lr is None and loss is None and len(names) == 2:
-                i, j = 0, 1
-            else:
-                i = _pick([str(k) for k in range(len(names))], 0 if lr is None else lr, (), "lr", path)
-                j = _pick([str(k) for k in range(len(names))], 1 if loss is None else loss, (), "loss", path)
+            if len(names) > 2 and (lr is None or loss is None):
+                line_no = _lines_before(path, line_start, codec) + 1
+                raise ValueError(
+                    f"Expected a header row naming the lr and loss columns in {path}, but line {line_no} is "
+                    f"{len(names)} columns of numbers and lr={lr!r}, loss={loss!r}: add a header (e.g. "
+                    f"step,lr,loss) or pass both column indices, counted from 0 (load_log(path, lr=1, loss=2); "
+                    f"pyclr analyze --lr 1 --loss 2)")
+            i, j = _unnamed_columns(len(names), lr, loss, path)
             body_start = line_start
             ci, cj = f"column {i}", f"column {j}"
         else:
@@ -437,7 +617,7 @@ def _load_delimited(path, lr, loss) -> RangeTestLog:
             ci, cj = names[i].strip('"'), names[j].strip('"')
         offset, buf = first
         body = buf[min(body_start - offset, buf.shape[0]):]
-        cap = _row_capacity(body, size - body_start)
+        cap = _row_capacity(body, max(size - body_start, body.shape[0] + 1) if codec else size - body_start)
         a, b = np.empty(cap), np.empty(cap)
         rows = 0
         kernel = _backend.kernels().parse_columns
@@ -449,7 +629,7 @@ def _load_delimited(path, lr, loss) -> RangeTestLog:
                 text = _line_text(body, int(status[1]))
                 why = (f"expected {len(names)} fields" if int(status[2]) == 1
                        else f"could not read a number in column {ci!r} or {cj!r}")
-                line_no = _lines_before(path, body_start) + int(status[1])
+                line_no = _lines_before(path, body_start, codec) + int(status[1])
                 raise ValueError(f"{path}:{line_no}: malformed row ({why}): {text[:200]!r}")
             if rows + got > cap:  # more rows than estimated: grow, parse this piece again
                 cap = max(2 * cap, rows + got)

@@ -354,3 +354,171 @@ def test_file_read_in_small_pieces(use_backend, tmp_path, monkeypatch, chunk):
     p = _write(tmp_path, "only.csv", comments)
     with pytest.raises(ValueError, match="the file is empty"):
         pyclr.load_log(p)
+
+
+# --- issue 15: what a log is, formats, and errors that name the file and line ---------------
+
+from conftest import BACKENDS  # noqa: E402
+
+CSV_TEXT = "lr,loss\n0.001,2.0\n0.01,1.5\n0.1,3.0\n"
+
+
+def _error_on_every_backend(monkeypatch, path, exc_type=ValueError, **kw):
+    """load_log(path) on each backend: the one message they all raise (asserted identical)."""
+    from pyclr import _backend
+
+    messages = set()
+    for name in BACKENDS:
+        monkeypatch.setattr(_backend, "_active", (name, _backend.load(name)))
+        with pytest.raises(exc_type) as info:
+            pyclr.load_log(path, **kw)
+        messages.add(str(info.value))
+    assert len(messages) == 1, messages
+    return messages.pop()
+
+
+def test_directory_and_fifo_say_what_they_are(tmp_path, monkeypatch):
+    d = tmp_path / "logs.csv"
+    d.mkdir()
+    msg = _error_on_every_backend(monkeypatch, str(d), IsADirectoryError)
+    assert msg == f"Expected a log file, but {str(d)!r} is a directory"
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this system")
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    msg = _error_on_every_backend(monkeypatch, str(fifo))  # returns: the FIFO is not opened (it would block)
+    assert msg == f"Expected a regular log file, but {str(fifo)!r} is a FIFO (named pipe): save the log to a file first"
+    msg = _error_on_every_backend(monkeypatch, str(tmp_path / "missing.csv"), FileNotFoundError)
+    assert "No such log file" in msg and "missing.csv" in msg
+
+
+def test_json_with_a_bom_or_in_utf16(use_backend, tmp_path):
+    payload = json.dumps({"lr": [1e-3, 1e-2], "loss": [2.0, 1.0]})
+    for name, data in (("bom.json", b"\xef\xbb\xbf" + payload.encode()), ("u16.json", payload.encode("utf-16")),
+                       ("bom.jsonl", b"\xef\xbb\xbf" + b'{"lr": 0.001, "loss": 2}\n{"lr": 0.01, "loss": 1}\n')):
+        (tmp_path / name).write_bytes(data)
+        log = pyclr.load_log(str(tmp_path / name))
+        assert log.lrs.tolist() == [1e-3, 1e-2] and log.losses.tolist() == [2.0, 1.0], name
+
+
+def test_json_starting_with_a_brace_on_its_own_line_is_json(use_backend, tmp_path):
+    # Pretty-printed: lines start with '{', which the old rule took for JSON lines.
+    p = _write(tmp_path, "pretty.json", json.dumps({"history": {"lr": [1e-3, 1e-2], "loss": [2.0, 1.0]}}, indent=1)
+               .replace('"history": {', '"history":\n{'))
+    assert "\n{" in open(p).read()
+    assert pyclr.load_log(p).losses.tolist() == [2.0, 1.0]
+    p = _write(tmp_path, "lines.json", '{"lr": 0.001, "loss": 2}\n\n{"lr": 0.01, "loss": 1}\n')  # .json, yet lines
+    assert pyclr.load_log(p).lrs.tolist() == [1e-3, 1e-2]
+
+
+@pytest.mark.parametrize("name,text,message", [
+    ("bad.jsonl", '{"lr": 0.001, "loss": 2}\n\n{"lr": 0.01, "loss": 1}\n{"lr": 0.1 "loss": 1}\n',
+     "bad.jsonl:4: not valid JSON lines (Expecting ',' delimiter at column 12)"),
+    ("bad.json", '{"lr": 0.001, "loss": 2}\n\n{"lr": 0.01, "loss": 1}\n{"lr": 0.1 "loss": 1}\n',
+     "bad.json:4: not valid JSON lines (Expecting ',' delimiter at column 12)"),
+    ("two.jsonl", '{"lr": 0.001, "loss": 2}\n{"lr": 0.01, "loss": 1} {"lr": 0.1, "loss": 1}\n',
+     "two.jsonl:2: not valid JSON lines (Extra data at column 25)"),
+    ("lacks.jsonl", '\n{"lr": 0.001, "loss": 2}\n\n{"lr": 0.01}\n',
+     "lacks.jsonl:4: record lacks 'lr' or 'loss': {\"lr\": 0.01}"),
+    ("text.jsonl", '{"lr": 0.001, "loss": 2}\n\n\n{"lr": "fast", "loss": 1}\n',
+     "text.jsonl:4: Expected a number for 'lr', but got \"fast\""),
+    ("notrec.jsonl", '{"lr": 0.001, "loss": 2}\n[1, 2]\n',
+     "notrec.jsonl:2: Expected a record (a JSON object), but got list: [1, 2]"),
+    ("lacks.json", '[{"lr": 0.001, "loss": 2},\n {"loss": 1}]',
+     "lacks.json (record 1, counted from 0): record lacks 'lr' or 'loss': {\"loss\": 1}"),
+    ("broken.json", '{"lr": [0.001, 0.01],\n "loss": [2, 1,]}',
+     "broken.json:2: not valid JSON (Expecting value at column 16)"),
+])
+def test_json_errors_name_the_file_line(tmp_path, monkeypatch, name, text, message):
+    p = _write(tmp_path, name, text)
+    assert _error_on_every_backend(monkeypatch, p) == f"{tmp_path}{os.sep}{message}"
+
+
+def test_json_not_utf8_names_file_and_line(tmp_path, monkeypatch):
+    p = tmp_path / "latin1.json"
+    p.write_bytes('{"lr": [0.001, 0.01],\n "loss": [2, 1], "r\xe9sum\xe9": 1}'.encode("latin-1"))
+    msg = _error_on_every_backend(monkeypatch, str(p))
+    assert msg.startswith(f"{p}:2: Expected UTF-8 text (JSON), but byte 0xe9 at offset 41 cannot be decoded")
+
+
+def _compressors():
+    import bz2
+    import gzip
+    import lzma
+
+    return {"gz": gzip.compress, "bz2": bz2.compress, "xz": lzma.compress}
+
+
+@pytest.mark.parametrize("codec", ["gz", "bz2", "xz"])
+def test_compressed_logs_are_read_by_their_bytes(use_backend, tmp_path, codec):
+    pack = _compressors()[codec]
+    for name in (f"log.csv.{codec}", "misnamed.csv", f"log.tsv.{codec}"):
+        text = CSV_TEXT.replace(",", "\t") if "tsv" in name else CSV_TEXT
+        (tmp_path / name).write_bytes(pack(text.encode()))
+        log = pyclr.load_log(str(tmp_path / name))
+        assert log.lrs.tolist() == [1e-3, 1e-2, 0.1] and log.losses.tolist() == [2.0, 1.5, 3.0], name
+    (tmp_path / f"log.json.{codec}").write_bytes(pack(json.dumps({"lr": [1e-3, 1e-2], "loss": [2, 1]}).encode()))
+    assert pyclr.load_log(str(tmp_path / f"log.json.{codec}")).losses.tolist() == [2.0, 1.0]
+    np.save(tmp_path / "a.npy", np.array([[1e-3, 2.0], [1e-2, 1.0]]))
+    (tmp_path / f"a.npy.{codec}").write_bytes(pack((tmp_path / "a.npy").read_bytes()))
+    assert pyclr.load_log(str(tmp_path / f"a.npy.{codec}")).lrs.tolist() == [1e-3, 1e-2]
+
+
+def test_compressed_large_log_in_pieces(use_backend, tmp_path, monkeypatch):
+    import gzip
+
+    from pyclr import logs
+
+    monkeypatch.setattr(logs, "_CHUNK_BYTES", 256)  # many pieces, rows across them, capacity regrown
+    rows = [f"{k + 1}e-4,{k / 7!r}" for k in range(3000)]
+    p = tmp_path / "big.csv.gz"
+    p.write_bytes(gzip.compress(("# run 1\nlr,loss\n" + "\n".join(rows) + "\n").encode(), compresslevel=9))
+    log = pyclr.load_log(str(p))
+    assert log.lrs.tolist() == [float(f"{k + 1}e-4") for k in range(3000)]
+    assert log.losses.tolist() == [k / 7 for k in range(3000)]
+    rows[2500] = "0.1,oops"
+    p.write_bytes(gzip.compress(("# run 1\nlr,loss\n" + "\n".join(rows) + "\n").encode()))
+    msg = _error_on_every_backend(monkeypatch, str(p))
+    assert msg == f"{p}:2503: malformed row (could not read a number in column 'lr' or 'loss'): '0.1,oops'"
+
+
+def test_corrupt_compressed_and_binary_files(tmp_path, monkeypatch):
+    import gzip
+
+    data = gzip.compress(CSV_TEXT.encode() * 50)
+    (tmp_path / "cut.csv.gz").write_bytes(data[:-20])
+    msg = _error_on_every_backend(monkeypatch, str(tmp_path / "cut.csv.gz"))
+    assert msg.startswith(f"Expected a complete, uncorrupted gzip file in {tmp_path / 'cut.csv.gz'}, but: ")
+    (tmp_path / "cut.json.gz").write_bytes(gzip.compress(b'{"lr": [0.1], "loss": [1]}')[:-20])
+    assert "uncorrupted gzip file" in _error_on_every_backend(monkeypatch, str(tmp_path / "cut.json.gz"))
+    # zstd (not read): binary in the header line, not "Expected a lr column" over garbage names
+    (tmp_path / "log.csv.zst").write_bytes(b"\x28\xb5\x2f\xfd\x24\x10\x81\x00\x00lr,loss\n")
+    msg = _error_on_every_backend(monkeypatch, str(tmp_path / "log.csv.zst"))
+    assert msg == ("Expected a text log (CSV/TSV, plain or gzip, bzip2 or xz compressed) in "
+                   f"{tmp_path / 'log.csv.zst'}, but line 1 is binary data (another compression or file format?)")
+
+
+def test_headerless_csv_of_three_columns_is_not_guessed(tmp_path, monkeypatch):
+    p = _write(tmp_path, "noheader.csv", "# step, lr, loss\n\n0,0.001,2.5\n1,0.01,2.0\n2,0.1,2.8\n")
+    msg = _error_on_every_backend(monkeypatch, p)
+    assert msg.startswith(f"Expected a header row naming the lr and loss columns in {p}, but line 3 is "
+                          "3 columns of numbers and lr=None, loss=None: add a header")
+    assert "lr=1, loss=2" in msg
+    assert _error_on_every_backend(monkeypatch, p, lr=1) == msg.replace("lr=None", "lr=1", 1)
+    for name in BACKENDS:
+        monkeypatch.setattr(pyclr._backend, "_active", (name, pyclr._backend.load(name)))
+        log = pyclr.load_log(p, lr=1, loss=2)
+        assert log.lrs.tolist() == [1e-3, 1e-2, 0.1] and log.losses.tolist() == [2.5, 2.0, 2.8]
+        assert pyclr.load_log(p, lr="1", loss="2").lrs.tolist() == [1e-3, 1e-2, 0.1]  # as --lr 1 --loss 2 pass them
+    np.save(tmp_path / "three.npy", np.array([[0, 1e-3, 2.5], [1, 1e-2, 2.0]]))
+    msg = _error_on_every_backend(monkeypatch, str(tmp_path / "three.npy"))
+    assert "or the column indices of both as lr= and loss=, but got shape (2, 3)" in msg
+    assert pyclr.load_log(str(tmp_path / "three.npy"), lr=1, loss=2).losses.tolist() == [2.5, 2.0]
+
+
+def test_complex_arrays_are_refused_not_truncated(tmp_path, monkeypatch):
+    np.save(tmp_path / "c.npy", np.ones((3, 2), complex))
+    msg = _error_on_every_backend(monkeypatch, str(tmp_path / "c.npy"), TypeError)
+    assert msg == f"Expected real numbers for lr in {tmp_path / 'c.npy'}, but got complex128 values"
+    np.savez(tmp_path / "c.npz", lr=np.ones(3), loss=np.ones(3, complex))
+    assert "for loss in" in _error_on_every_backend(monkeypatch, str(tmp_path / "c.npz"), TypeError)
