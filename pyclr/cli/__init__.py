@@ -1,7 +1,8 @@
 """The ``pyclr`` command: ``pyclr schedule``, ``pyclr analyze``, ``pyclr demo``.
 
 Each subcommand lives in its own module exposing ``add_parser(subparsers)`` and
-``run(args) -> int``. Bad arguments print the same message as the Python API and exit 2.
+``run(args) -> int``. Bad arguments print the same message as the Python API and exit 2;
+the other exit statuses are named in :mod:`pyclr.cli._exit`.
 """
 from __future__ import annotations
 
@@ -10,13 +11,16 @@ import importlib
 import importlib.util
 import sys
 
+from ._exit import EXIT_USAGE, CLIError, epilog
+
 __all__ = ["main"]
 
 _SUBCOMMANDS = ("schedule", "analyze", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pyclr", description="Cyclical learning rates and LR range tests.")
+    parser = argparse.ArgumentParser(prog="pyclr", description="Cyclical learning rates and LR range tests.",
+                                     epilog=epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     for name in _SUBCOMMANDS:
         if importlib.util.find_spec(f"pyclr.cli.{name}") is not None:
@@ -34,9 +38,14 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(f"pyclr.cli.{args.command}")
     try:
         return int(module.run(args) or 0)
-    except (ValueError, TypeError) as exc:
+    except CLIError as exc:
         print(f"pyclr {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return exc.code
+    except (ValueError, TypeError) as exc:
+        # The API validates its arguments and names them: what is left here came from the
+        # command line. A subcommand turns its file errors into CLIError before this point.
+        print(f"pyclr {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,34 +1,41 @@
 """``pyclr analyze LOG [LOG ...]``: bounds, verdict and reasons for saved range tests.
 
-Exit status: 0 when every log is ``ok``, 1 when a verdict is inconclusive, 3 when a file
-cannot be read (missing, malformed row, no recognisable columns), 2 for bad arguments.
+Exit status (:mod:`pyclr.cli._exit`): 0 when every log is ``ok``, 1 when a verdict is
+inconclusive, 2 for bad arguments, 3 when a file cannot be used: missing, not a regular file,
+malformed, no recognisable columns, or a log that was read but cannot be analysed.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
+
+from ._exit import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE, CLIError, epilog
 
 __all__ = ["add_parser", "run", "EXIT_OK", "EXIT_INCONCLUSIVE", "EXIT_BAD_FILE"]
 
-EXIT_OK, EXIT_INCONCLUSIVE, EXIT_BAD_FILE = 0, 1, 3
+EXIT_BAD_FILE = EXIT_BAD_INPUT  # the name this module exported first
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "analyze", help="cyclical bounds and a verdict from saved range-test logs",
-        description="Analyse LR range-test logs (CSV/TSV, JSON lines, .npy/.npz). Exit status: 0 ok, "
-                    "1 inconclusive verdict, 3 unreadable file, 2 bad arguments.")
+        description="Analyse LR range-test logs (CSV/TSV, JSON, JSON lines, .npy/.npz; gzip-, bzip2- or "
+                    "xz-compressed text is read as is).",
+        epilog=epilog((EXIT_OK, EXIT_INCONCLUSIVE, EXIT_USAGE, EXIT_BAD_INPUT)),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("logs", nargs="+", metavar="LOG", help="log files")
-    p.add_argument("--lr", default=None, help="lr column name (default: guessed)")
-    p.add_argument("--loss", default=None, help="loss column name (default: guessed)")
+    p.add_argument("--lr", default=None, help="lr column name, or index in a file without a header (default: guessed)")
+    p.add_argument("--loss", default=None,
+                   help="loss column name, or index in a file without a header (default: guessed)")
     p.add_argument("--method", action="append", default=None, metavar="NAME",
                    help="also print an anchor rule's suggestion (repeatable; 'all' for every rule)")
     p.add_argument("--width", type=float, default=None, help="smoother width in decades of lr")
     p.add_argument("--combine", action="store_true", help="treat the logs as seed runs of one configuration")
     p.add_argument("--resamples", type=int, default=0, metavar="N",
                    help="also give each log's 90%% interval from N copies with its noise resampled (0: off, else >= 20)")
-    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text (NaN and infinities as null)")
     return p
 
 
@@ -47,6 +54,49 @@ def _methods(requested):
     return tuple(out)
 
 
+def _check_options(args) -> None:
+    """Reject bad --width / --resamples before any file is read: ``analyze()`` would raise
+    the same ValueError, but only once a log is loaded, where it would read as a bad file."""
+    from pyclr import _validate as V
+    from pyclr.finder import _MIN_RESAMPLES
+
+    if args.width is not None:
+        V.positive("width", args.width)
+    resamples = V.int_at_least("resamples", args.resamples, 0)
+    if 0 < resamples < _MIN_RESAMPLES:
+        raise ValueError(f"Expected resamples of 0 (off) or at least {_MIN_RESAMPLES}, but got {resamples}")
+
+
+def _json_safe(v):
+    """``v`` with NaN and infinities as None: ``json.dumps`` would write them as the bare words
+    NaN / Infinity, which strict JSON parsers (jq, JavaScript, Go) reject."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {k: _json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_json_safe(x) for x in v]
+    if hasattr(v, "item") and hasattr(v, "dtype"):  # NumPy scalars
+        return _json_safe(v.item())
+    return v
+
+
+def _analysed(analyze, what: str, *args, **opts):
+    """``analyze(*args, **opts)``; a ValueError (a log that was read but cannot be analysed: one
+    point, lr <= 0, ...) is the file's fault, not the command line's: exit 3, not 2. Unless the
+    same options fail on a clean log too: then they are (a check analyze() has and
+    _check_options does not yet), and it propagates to exit 2."""
+    try:
+        return analyze(*args, **opts)
+    except ValueError as exc:
+        import numpy as np
+
+        lrs = np.geomspace(1e-5, 1.0, 64)
+        x = np.log10(lrs)
+        analyze(lrs, 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3)), **opts)  # a textbook range test
+        raise CLIError(f"cannot analyse {what}: {exc}", EXIT_BAD_INPUT) from exc
+
+
 def _fmt(v):
     return "-" if v is None else f"{v:.4g}"
 
@@ -56,6 +106,7 @@ def run(args) -> int:
     from pyclr.logs import load_log
 
     methods = _methods(args.method)
+    _check_options(args)
     opts = dict(width=args.width, resamples=args.resamples)
     logs, reports, status = [], [], EXIT_OK
     for path in args.logs:
@@ -63,9 +114,17 @@ def run(args) -> int:
             logs.append(load_log(path, lr=args.lr, loss=args.loss))
         except (OSError, ValueError, TypeError) as exc:
             print(f"pyclr analyze: error: {exc}", file=sys.stderr)
-            return EXIT_BAD_FILE
-    targets = [("combined", analyze([l.lrs for l in logs], [l.losses for l in logs], **opts), None)] \
-        if args.combine and len(logs) > 1 else [(l.source, analyze(l.lrs, l.losses, **opts), l) for l in logs]
+            return EXIT_BAD_INPUT
+    if args.combine and len(logs) > 1:
+        try:
+            combined = _analysed(analyze, "the logs together", [l.lrs for l in logs], [l.losses for l in logs], **opts)
+        except CLIError:
+            for l in logs:  # name the file at fault where one is
+                _analysed(analyze, repr(l.source), l.lrs, l.losses, **opts)
+            raise
+        targets = [("combined", combined, None)]
+    else:
+        targets = [(l.source, _analysed(analyze, repr(l.source), l.lrs, l.losses, **opts), l) for l in logs]
     if args.combine and len(logs) > 1:
         for l in logs:
             targets.append((l.source, None, l))
@@ -86,7 +145,7 @@ def run(args) -> int:
             rep["suggestions"] = sug
         reports.append(rep)
     if args.json:
-        print(json.dumps(reports if len(reports) > 1 else reports[0], indent=2))
+        print(json.dumps(_json_safe(reports if len(reports) > 1 else reports[0]), indent=2, allow_nan=False))
         return status
     for rep in reports:
         print(rep["log"])

@@ -7,13 +7,21 @@ seeded, single-threaded: the numbers are reproducible and it runs in seconds.
 
 torch and scikit-learn are imported only when the command runs, so ``pyclr --help``
 works without them.
+
+Exit status (:mod:`pyclr.cli._exit`): 0 done, 1 no schedule could be built from the range
+test, 2 bad arguments, 4 --csv / --plot cannot be written, 5 torch or scikit-learn missing.
 """
 from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 import time
+
+from ._exit import (EXIT_BAD_OUTPUT, EXIT_INCONCLUSIVE, EXIT_MISSING_DEPENDENCY, EXIT_OK, EXIT_USAGE,
+                    epilog)
+from ._output import check_output, write_output
 
 __all__ = ["add_parser", "run"]
 
@@ -27,6 +35,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
             "briefly with the resulting cyclical schedule and compare with a constant LR trained the "
             "same number of steps."
         ),
+        epilog=epilog((EXIT_OK, EXIT_INCONCLUSIVE, EXIT_USAGE, EXIT_BAD_OUTPUT, EXIT_MISSING_DEPENDENCY)),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--seed", type=int, default=0, help="seed for the split, the model and the batches (default 0)")
     p.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
@@ -45,7 +55,34 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--csv", metavar="PATH", help="also save the range-test log (readable by `pyclr analyze`)")
     p.add_argument("--plot", metavar="PATH", help="write a figure (range test and LR schedule); needs matplotlib")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: reproducible)")
+    p.add_argument("--force", action="store_true", help="overwrite the --csv / --plot files if they exist")
     return p
+
+
+def _csv_paths(path: str, repeats: int) -> list:
+    """The files ``RangeTestRuns.save(path)`` writes: ``rt.csv`` -> ``rt_run0.csv``, ..."""
+    stem, ext = os.path.splitext(os.fspath(path))
+    return [f"{stem}_run{i}{ext or '.csv'}" for i in range(repeats)]
+
+
+def _check_outputs(args) -> None:
+    """Before the range test and the training: a bad --csv / --plot fails in a second, not after them."""
+    for path in _csv_paths(args.csv, args.repeats) if args.csv else ():
+        check_output(path, args.force, "--csv")
+    if args.plot:
+        check_output(args.plot, args.force, "--plot")
+        fmt = _plot_format(args.plot)
+        try:
+            from matplotlib.backend_bases import FigureCanvasBase
+        except ImportError:
+            return  # said when the figure would be drawn
+        if fmt not in FigureCanvasBase.get_supported_filetypes():
+            raise ValueError(f"Expected --plot ending in one of "
+                             f"{sorted(FigureCanvasBase.get_supported_filetypes())}, but got {args.plot!r}")
+
+
+def _plot_format(path: str) -> str:
+    return os.path.splitext(path)[1][1:].lower() or "png"
 
 
 def _check(args) -> None:
@@ -139,13 +176,14 @@ def _fmt(x) -> str:
 
 def run(args) -> int:
     _check(args)
+    _check_outputs(args)
     try:
         import torch
         import sklearn  # noqa: F401
     except ImportError as exc:
         print(f"pyclr demo: error: the demo needs torch and scikit-learn ({exc}); "
               "install them with: pip install 'pyclr[demo]'", file=sys.stderr)
-        return 3
+        return EXIT_MISSING_DEPENDENCY
 
     import pyclr
     from pyclr.torch import range_test
@@ -174,7 +212,9 @@ def run(args) -> int:
     for i, res in enumerate(runs):
         print(f"  sweep {i}: {len(res)} points, {stop.get(res.stop_reason, res.stop_reason)} at lr {res.lrs[-1]:.3g}")
     if args.csv:
-        paths = runs.save(args.csv)
+        paths = _csv_paths(args.csv, len(runs))
+        for res, path in zip(runs, paths):
+            write_output(path, res.save, args.force, "--csv")
         print(f"  logs saved to {', '.join(paths)} (try: pyclr analyze {' '.join(paths)} --combine)")
 
     # 2. the analysis: one sweep with its noise resampled, or the sweeps combined
@@ -199,7 +239,7 @@ def run(args) -> int:
                                  force=not a.ok)
     except ValueError as exc:
         print(f"no schedule could be built from this range test: {exc}")
-        return 1
+        return EXIT_INCONCLUSIVE
     baseline_lr = args.baseline_lr if args.baseline_lr is not None else (0.01 if args.optimizer == "sgd" else 0.001)
     steps = args.epochs * steps_per_epoch
     acc_clr, used = _train(args, data, schedule=schedule)
@@ -217,11 +257,11 @@ def run(args) -> int:
     print(f"done in {time.perf_counter() - t0:.1f} s (backend: {pyclr.backend()})")
 
     if args.plot:
-        _plot(args.plot, runs, a, used)
-    return 0
+        _plot(args.plot, runs, a, used, args.force)
+    return EXIT_OK
 
 
-def _plot(path: str, runs, analysis, used) -> None:
+def _plot(path: str, runs, analysis, used, force: bool) -> None:
     try:
         import matplotlib
 
@@ -256,6 +296,9 @@ def _plot(path: str, runs, analysis, used) -> None:
     ax2.set_ylabel("learning rate")
     ax2.set_title("cyclical schedule used for training")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        # the format named, not inferred: the temporary file's name need not end like the target's
+        write_output(path, lambda tmp: fig.savefig(tmp, dpi=120, format=_plot_format(path)), force, "--plot")
+    finally:
+        plt.close(fig)
     print(f"figure written to {path}")

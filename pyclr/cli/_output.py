@@ -1,0 +1,75 @@
+"""Output files of the ``pyclr`` command: checked before any work is done, never overwritten
+without ``--force``, and written whole or not at all."""
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from typing import Callable
+
+from ._exit import EXIT_BAD_OUTPUT, CLIError
+
+__all__ = ["check_output", "write_output"]
+
+
+def _fail(flag: str, path: str, why: str) -> CLIError:
+    return CLIError(f"Cannot write {flag} {path!r}: {why}", EXIT_BAD_OUTPUT)
+
+
+def check_output(path, force: bool, flag: str = "--out") -> str:
+    """The file to write for ``path`` (a symlink's target), or CLIError (exit 4) saying why it
+    cannot be written: a directory, not a regular file, its folder missing or read-only, or an
+    existing file without ``force``."""
+    shown = os.fspath(path)
+    if os.path.isdir(shown):
+        raise _fail(flag, shown, "it is a directory")
+    target = os.path.realpath(shown) if os.path.islink(shown) else shown
+    if os.path.lexists(shown):
+        if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+            raise _fail(flag, shown, "it exists and is not a regular file (a FIFO, socket or device)")
+        if not force:
+            raise _fail(flag, shown, "the file exists (pass --force to overwrite it)")
+    folder = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(folder):
+        what = "is not a directory" if os.path.exists(folder) else "does not exist"
+        raise _fail(flag, shown, f"its folder {folder!r} {what}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise _fail(flag, shown, f"its folder {folder!r} is not writable")
+    return target
+
+
+def _new_file_mode(target: str) -> int:
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)  # --force keeps the replaced file's mode
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_output(path, write: Callable[[str], object], force: bool, flag: str = "--out") -> None:
+    """Check ``path`` (:func:`check_output`), then call ``write(tmp)`` with a temporary path in
+    the same folder that ends with the suffix of ``path`` (NumPy appends ``.npy`` to any other)
+    and move it into place: an interrupted or failing write leaves no half file, and
+    with ``force`` the old file stays until the new one is complete. OSError: CLIError (exit 4)."""
+    shown = os.fspath(path)
+    target = check_output(shown, force, flag)
+    folder, name = os.path.split(os.path.abspath(target))
+    stem, ext = os.path.splitext(name)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{stem}.", suffix=f".part{ext}")
+    except OSError as exc:
+        raise _fail(flag, shown, exc.strerror or str(exc)) from exc
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, _new_file_mode(target))
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise _fail(flag, shown, exc.strerror or str(exc)) from exc
+    finally:
+        if os.path.lexists(tmp):
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
