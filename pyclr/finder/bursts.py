@@ -16,8 +16,6 @@ there.
 """
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 __all__ = ["first_burst", "BURST_SIGMAS", "BURST_FRACTION", "BURST_PROGRESS"]
@@ -63,11 +61,12 @@ def first_burst(y: np.ndarray, fit: np.ndarray, imin: int, sigma: float) -> int:
     # the first of them then looked like a jump back up.
     head = y[: imin + 3]
     pad = np.concatenate([np.full(2, np.nan), head, np.full(2, np.nan)])
-    windows = np.lib.stride_tricks.sliding_window_view(pad, 5)[: imin + 1]
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
-        med = np.nanmedian(windows, axis=1)
-    med = np.where(np.isnan(med), np.inf, med)
+    windows = np.sort(np.lib.stride_tricks.sliding_window_view(pad, 5)[: imin + 1], axis=1)  # NaN sort last
+    k = np.count_nonzero(windows == windows, axis=1)  # finite values per window
+    rows = np.arange(windows.shape[0])
+    lo = np.maximum(k - 1, 0) // 2
+    med = 0.5 * (windows[rows, lo] + windows[rows, k // 2])
+    med = np.where(k > 0, med, np.inf)
     best = np.minimum(np.minimum.accumulate(med), start)
     fallen = start - best
     level = best + np.maximum(BURST_SIGMAS * sigma, BURST_FRACTION * fallen)
