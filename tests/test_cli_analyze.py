@@ -71,7 +71,7 @@ def test_combined_logs_name_the_bad_one(tmp_path, capsys):
 @pytest.mark.parametrize("argv,message", [
     (["--width", "-1"], "Expected positive width"),
     (["--width", "nan"], "width"),
-    (["--resamples", "3"], "resamples of 0 (off) or at least 20"),
+    (["--resamples", "3"], "resamples of 0 (off) or from 20 to 10000"),
     (["--resamples", "-1"], "resamples"),
     (["--method", "bogus"], "--method"),
 ])

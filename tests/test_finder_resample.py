@@ -96,7 +96,8 @@ def test_no_interval_without_bounds():
 
 
 @pytest.mark.parametrize("bad, exc, words", [
-    (5, ValueError, "Expected resamples of 0 (off) or at least 20, but got 5"),
+    (5, ValueError, "Expected resamples of 0 (off) or from 20 to 10000, but got 5"),
+    (10**12, ValueError, "Expected resamples of 0 (off) or from 20 to 10000, but got 1000000000000"),
     (-1, ValueError, "resamples"),
     (2.5, TypeError, "resamples"),
     (True, TypeError, "resamples"),

@@ -57,14 +57,9 @@ def _methods(requested):
 def _check_options(args) -> None:
     """Reject bad --width / --resamples before any file is read: ``analyze()`` would raise
     the same ValueError, but only once a log is loaded, where it would read as a bad file."""
-    from pyclr import _validate as V
-    from pyclr.finder import _MIN_RESAMPLES
+    from pyclr.finder import check_options
 
-    if args.width is not None:
-        V.positive("width", args.width)
-    resamples = V.int_at_least("resamples", args.resamples, 0)
-    if 0 < resamples < _MIN_RESAMPLES:
-        raise ValueError(f"Expected resamples of 0 (off) or at least {_MIN_RESAMPLES}, but got {resamples}")
+    check_options(width=args.width, resamples=args.resamples)
 
 
 def _json_safe(v):

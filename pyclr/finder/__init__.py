@@ -17,10 +17,9 @@ so errors are identical on every backend.
 """
 from __future__ import annotations
 
-from .analysis import BIN_THRESHOLD, MIN_RESAMPLES, analyze
+from .analysis import BIN_THRESHOLD, MAX_RESAMPLES, MIN_RESAMPLES, analyze, check_options
 from .anchors import METHODS, RULES, suggest
 from .result import VERDICTS, Analysis
 
-__all__ = ["Analysis", "analyze", "suggest", "METHODS", "RULES", "VERDICTS", "BIN_THRESHOLD", "MIN_RESAMPLES"]
-
-_MIN_RESAMPLES = MIN_RESAMPLES  # the name pyclr.cli used before the finder became a package
+__all__ = ["Analysis", "analyze", "check_options", "suggest", "METHODS", "RULES", "VERDICTS", "BIN_THRESHOLD",
+           "MIN_RESAMPLES", "MAX_RESAMPLES"]

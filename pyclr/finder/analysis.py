@@ -21,13 +21,15 @@ from . import bursts, descent, resample
 from ._input import check_lrs, check_pair, scan
 from .result import Analysis
 
-__all__ = ["analyze", "BIN_THRESHOLD", "MIN_RESAMPLES"]
+__all__ = ["analyze", "check_options", "BIN_THRESHOLD", "MIN_RESAMPLES", "MAX_RESAMPLES"]
 
 _MIN_POINTS = 8
 #: Logs longer than this are reduced to LR bins of ``width / 20`` decades before smoothing.
 BIN_THRESHOLD = 200_000
 #: Fewest resampled copies for an interval (its 5th and 95th percentiles need a few points each side).
 MIN_RESAMPLES = 20
+#: Most resampled copies: a 5-95% interval settles long before (each copy is one analysis).
+MAX_RESAMPLES = 10_000
 #: A max_lr interval wider than this (hi / lo) gets a reason: combine runs.
 _WIDE_INTERVAL = 2.0
 #: A drop of the smoothed loss above this many units of its own noise (sigma / sqrt(points per
@@ -274,6 +276,21 @@ def _is_multi(v: Any) -> bool:
     return False
 
 
+def check_options(width: Optional[float] = None, n_threads: int = 0, bin_threshold: int = BIN_THRESHOLD,
+                  resamples: int = 0) -> tuple:
+    """:func:`analyze`'s options, validated (the one place; the command line calls it before
+    reading any log). Returns them normalised: ``(width, n_threads, bin_threshold, resamples)``."""
+    if width is not None:
+        width = V.positive("width", width)
+    n_threads = V.int_at_least("n_threads", n_threads, 0)
+    bin_threshold = V.int_at_least("bin_threshold", bin_threshold, 16)
+    resamples = V.int_at_least("resamples", resamples, 0)
+    if 0 < resamples < MIN_RESAMPLES or resamples > MAX_RESAMPLES:
+        raise ValueError(f"Expected resamples of 0 (off) or from {MIN_RESAMPLES} to {MAX_RESAMPLES}, "
+                         f"but got {resamples}")
+    return width, n_threads, bin_threshold, resamples
+
+
 def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: int = 0,
             bin_threshold: int = BIN_THRESHOLD, resamples: int = 0) -> Analysis:
     r"""Cyclical bounds from an LR range test, with a verdict when the log cannot support them.
@@ -359,7 +376,7 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
     bin_threshold : int
         Logs with more points are binned first.
     resamples : int
-        0 (default) or at least 20: analyse that many copies of each log with its noise
+        0 (default) or 20 to 10,000: analyse that many copies of each log with its noise
         resampled (each point takes the residual from the smoothed curve of a random point at
         most 3 positions away; :mod:`pyclr.finder.resample`) and report the 5th-95th percentile range
         of the bounds as ``interval``. A ``max_lr`` range wider than 2x adds a reason (combine
@@ -387,13 +404,7 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
     >>> a.verdict, a.base_lr < a.max_lr <= a.min_lr
     ('ok', True)
     """
-    if width is not None:
-        width = V.positive("width", width)
-    n_threads = V.int_at_least("n_threads", n_threads, 0)
-    bin_threshold = V.int_at_least("bin_threshold", bin_threshold, 16)
-    resamples = V.int_at_least("resamples", resamples, 0)
-    if 0 < resamples < MIN_RESAMPLES:
-        raise ValueError(f"Expected resamples of 0 (off) or at least {MIN_RESAMPLES}, but got {resamples}")
+    width, n_threads, bin_threshold, resamples = check_options(width, n_threads, bin_threshold, resamples)
     if _is_multi(lrs) or _is_multi(losses):
         return _analyze_many(lrs, losses, width, n_threads, bin_threshold, resamples)
     p = _prepare(lrs, losses, width, bin_threshold)
