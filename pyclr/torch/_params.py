@@ -426,7 +426,9 @@ class ParamWriter:
         if 0 <= i < self.cn:
             row = self.lr.rows[i]
             return [row] * self.ngroups if self.lr.single else list(row)
-        vals = self._values(1, t, False)
+        # the aligned window apply() reads: the same bits as the step itself
+        start, _, table, _ = self._tables(t, False)
+        vals = table[:, t - start:t - start + 1]
         if self.mapped:
             return [float(v) for v in self._per_group(vals, True)[:, 0]]
         vals = vals[:, 0]

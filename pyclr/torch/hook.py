@@ -199,10 +199,10 @@ def attach(
     >>> handle = attach(opt, pyclr.cyclic(0.01, 0.1, step_size_up=4))
     >>> for _ in range(3):
     ...     model(torch.ones(1, 4)).sum().backward()
-    ...     opt.step()            # the hook sets the LR of this step first
+    ...     opt.step()            # the hook sets the LR of this step first: values[t]
     ...     opt.zero_grad()
     >>> handle.step, round(opt.param_groups[0]["lr"], 6)
-    (3, 0.0775)
+    (3, 0.055)
     >>> handle.remove()
     """
     who = "attach"
