@@ -18,6 +18,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from . import _backend
+from .finder._input import check_pair
 
 __all__ = ["RangeTestLog", "load_log", "LR_COLUMNS", "LOSS_COLUMNS"]
 
@@ -108,32 +109,8 @@ def _from_mapping(d: dict, lr, loss, source: str, smoothed: bool) -> RangeTestLo
     return _make(d[ki], d[kj], source, str(ki), str(kj), smoothed or "smooth" in str(kj).lower())
 
 
-def _to_float_array(v: Any, what: str, source: str) -> np.ndarray:
-    if hasattr(v, "detach"):  # torch tensors, without importing torch
-        v = v.detach().cpu().numpy()
-    if getattr(getattr(v, "dtype", None), "kind", None) == "c":  # NumPy would drop the imaginary part, and warn
-        raise TypeError(f"Expected real numbers for {what} in {source}, but got {v.dtype} values")
-    try:
-        try:
-            arr = np.asarray(v, dtype=np.float64)
-        except (TypeError, ValueError):
-            arr = np.asarray([float(e) for e in v], dtype=np.float64)  # lists of 0-d tensors
-    except OverflowError as exc:  # a Python int beyond float64, e.g. 10**400 in a JSON file
-        raise ValueError(f"Expected {what} values within the float64 range in {source}, but: {exc}") from exc
-    except Exception as exc:
-        raise TypeError(f"Expected numbers for {what} in {source}, but got {type(v).__name__}") from exc
-    if arr.ndim != 1:
-        raise ValueError(f"Expected a 1-D {what} sequence in {source}, but got shape {arr.shape}")
-    return np.ascontiguousarray(arr)
-
-
 def _make(a, b, source, ca, cb, smoothed) -> RangeTestLog:
-    lrs = _to_float_array(a, "lr", source)
-    losses = _to_float_array(b, "loss", source)
-    if lrs.shape[0] != losses.shape[0]:
-        raise ValueError(f"Expected lr and loss of equal length in {source}, but got {lrs.shape[0]} and {losses.shape[0]}")
-    if lrs.shape[0] == 0:
-        raise ValueError(f"Expected at least one row in {source}, but got none")
+    lrs, losses = check_pair(a, b, min_points=1, source=source, names=("lr", "loss"))
     return RangeTestLog(lrs, losses, source, ca, cb, bool(smoothed))
 
 

@@ -204,7 +204,7 @@ def test_logs_without_usable_points_get_a_verdict_not_an_error(use_backend, lrs,
 
 
 def test_empty_log_is_an_error(use_backend):
-    with pytest.raises(ValueError, match="Expected at least 1 point in the log, but got 0"):
+    with pytest.raises(ValueError, match="Expected at least one point in the log, but got 0"):
         pyclr.analyze([], [])
 
 

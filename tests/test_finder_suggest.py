@@ -69,7 +69,7 @@ def test_bad_input_same_error_everywhere(use_backend, args, exc, msg):
         if len(args[0]) == 1:
             assert pyclr.analyze(*args).verdict == "too_short"
             return
-        msg = "Expected at least 1 point"
+        msg = "Expected at least one point"
     with pytest.raises(exc, match=msg):
         pyclr.analyze(*args)
 
