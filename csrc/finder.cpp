@@ -509,7 +509,7 @@ std::int64_t bin_log(const double *lr, const double *loss, std::int64_t n, const
             sum_y += fin ? v : 0.0;
         }
         const std::int64_t cnt_all = end - i;
-        out_x[k] = std::log10(sum_lr / static_cast<double>(cnt_all));
+        out_x[k] = sum_lr / static_cast<double>(cnt_all);  // NaN for an empty bin (0/0)
         out_y[k] = cnt > 0 ? sum_y / static_cast<double>(cnt) : kNaN;
         out_count[k] = cnt;
         i = end;

@@ -363,3 +363,24 @@ def test_narrow_valley_is_kept_and_a_lone_dip_is_not(use_backend):
     b = pyclr.analyze(lrs, dipped)
     assert (b.base_lr, b.max_lr) == pytest.approx((a.base_lr, a.max_lr), rel=0.15)
     assert abs(b.smoothed[40] - a.smoothed[40]) < 0.05
+
+
+def test_suggest_refuses_a_log_without_a_finite_loss(use_backend):
+    """Every anchor rule used to answer with the LR of a NaN (torch-lr-finder's argmin picks it)."""
+    lrs = np.geomspace(1e-5, 1, 200)
+    for method in pyclr.finder.METHODS:
+        with pytest.raises(ValueError, match="Expected at least one finite loss, but got none in 200 values"):
+            pyclr.suggest(lrs, np.full(200, np.nan), method)
+
+
+@pytest.mark.parametrize("lrs,losses", [([1e-3], [1.0]), _u_curve(noise=0.01)])
+def test_to_dict_is_strict_json(use_backend, lrs, losses):
+    import json
+
+    d = pyclr.analyze(lrs, losses, resamples=20).to_dict()
+    json.loads(json.dumps(d, allow_nan=False))  # NaN noise of a short log is null, not NaN
+
+
+def test_n_threads_is_bounded(use_backend):
+    with pytest.raises(ValueError, match="Expected n_threads from 0 .all cores. to 1024, but got 1000000000000"):
+        pyclr.analyze(*_u_curve(), n_threads=10**12)

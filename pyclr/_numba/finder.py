@@ -576,7 +576,7 @@ def bin_log(lr, loss, edges, out_x, out_y, out_count):
                 cnt += 1
                 sum_y += v
             i += 1
-        out_x[k] = math.log10(sum_lr / cnt_all) if cnt_all > 0 else np.nan
+        out_x[k] = sum_lr / cnt_all if cnt_all > 0 else np.nan
         out_y[k] = sum_y / cnt if cnt > 0 else np.nan
         out_count[k] = cnt
     outside += n - i

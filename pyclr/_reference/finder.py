@@ -573,7 +573,8 @@ def bin_log(lr, loss, edges, out_x, out_y, out_count):
 
     ``edges`` (increasing, ``nb + 1`` values) are LR bin edges; bin ``b`` takes
     ``edges[b] <= lr < edges[b+1]`` (the last bin includes its right edge). For each bin:
-    ``out_x`` = log10 of the mean LR, ``out_y`` = mean of the finite losses (NaN if none),
+    ``out_x`` = the mean LR (log10 is taken by the caller, with NumPy on every backend:
+    ``std::log10`` and ``math.log10`` differ from it by an ulp at times), ``out_y`` = mean of the finite losses (NaN if none),
     ``out_count`` = number of finite losses. Returns the number of points that fell in no bin.
     """
     nb = edges.shape[0] - 1
@@ -588,7 +589,7 @@ def bin_log(lr, loss, edges, out_x, out_y, out_count):
     cnt = np.bincount(i[fin], minlength=nb)
     sum_y = np.bincount(i[fin], weights=loss[inside][fin], minlength=nb)
     with np.errstate(invalid="ignore", divide="ignore"):
-        out_x[:] = np.log10(sum_lr / cnt_all)
+        out_x[:] = sum_lr / cnt_all
         out_y[:] = np.where(cnt > 0, sum_y / np.maximum(cnt, 1), np.nan)
     out_count[:] = cnt
     return outside

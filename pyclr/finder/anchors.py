@@ -212,5 +212,8 @@ def suggest(lrs: Any, losses: Any, method: str = "steepest", *, smoothed: bool =
     method = V.choice("method", method, METHODS)
     smoothed = V.boolean("smoothed", smoothed)
     num_it = V.int_at_least("num_it", x.shape[0] if num_it is None else num_it, 1)
-    check_lrs(x, scan(x, y))
+    stats = scan(x, y)
+    check_lrs(x, stats)
+    if int(stats[3]) < 0:  # every rule would answer with the LR of a NaN
+        raise ValueError(f"Expected at least one finite loss, but got none in {y.shape[0]} values")
     return RULES[method][1](_backend.kernels(), x, y, smoothed, num_it)
