@@ -568,3 +568,20 @@ def test_one_shot_generators_as_loaders_get_a_correct_message():
     with pytest.raises(ValueError, match="val_loader is a one-shot iterator"):
         range_test(model, opt, F.cross_entropy, batches, val_loader=iter(batches), num_iter=3, progress=False)
     _assert_same(before, _fingerprint(model, opt))
+
+
+@pytest.mark.parametrize("device", ["tpu9", "cuda:x", 3.5])
+def test_bad_device_is_named(device):
+    model, opt = _setup()
+    before = _fingerprint(model, opt)
+    with pytest.raises(ValueError, match="Expected a torch device for device"):
+        range_test(model, opt, F.cross_entropy, _loader(), num_iter=5, device=device, progress=False)
+    _assert_same(before, _fingerprint(model, opt))
+
+
+def test_chunk_is_bounded():
+    from pyclr.torch import ScheduledLR
+
+    _, opt = _setup()
+    with pytest.raises(ValueError, match="Expected chunk from 1 to 16777216 steps, but got 1099511627776"):
+        ScheduledLR(opt, pyclr.cyclic(0.01, 0.1, 10), chunk=2**40)

@@ -435,10 +435,17 @@ class ParamWriter:
         return [float(vals[0])] * self.ngroups if vals.shape[0] == 1 else [float(v) for v in vals]
 
 
+#: Largest window of steps generated at once (16M steps: 128 MiB of float64 per group).
+MAX_CHUNK = 1 << 24
+
+
 def validate_chunk(chunk: Any, who: str) -> int:
     from pyclr._validate import int_at_least
 
-    return int_at_least("chunk", chunk, 1)
+    chunk = int_at_least("chunk", chunk, 1)
+    if chunk > MAX_CHUNK:  # a window is chunk x groups values held in memory at once
+        raise ValueError(f"Expected chunk from 1 to {MAX_CHUNK} steps, but got {chunk}")
+    return chunk
 
 
 def validate_num_steps(schedule: Any, num_steps: Any, who: str) -> int | None:
@@ -507,7 +514,7 @@ def check_state_schedule(saved: Any, schedule: Any, who: str, hint: str) -> None
 def adopt_chunk(writer: "ParamWriter", state: dict) -> None:
     """Use the saved run's chunk size: windows then align exactly as they did before."""
     chunk = state.get("chunk")
-    if isinstance(chunk, int) and not isinstance(chunk, bool) and chunk >= 1 and chunk != writer.chunk:
+    if isinstance(chunk, int) and not isinstance(chunk, bool) and 1 <= chunk <= MAX_CHUNK and chunk != writer.chunk:
         writer.chunk = chunk
         writer.cn = 0
         writer.row0 = None  # measured from the saved run's windows from now on

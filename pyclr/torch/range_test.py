@@ -526,7 +526,10 @@ def range_test(
         )
     ratios = tuple(b / base[0] for b in base)
     if device is not None:
-        device = torch.device(device)
+        try:
+            device = torch.device(device)
+        except (RuntimeError, TypeError, ValueError) as exc:  # torch: "Expected one of cpu, cuda, ... device type"
+            raise ValueError(f"Expected a torch device for device, but got {device!r}: {exc}") from None
     else:
         device = _model_device(model)
     _check_devices(model, optimizer)
