@@ -147,8 +147,8 @@ def clear_descent(lrs, losses, drop: float = CLEAR_DROP) -> tuple:
     n = y.shape[0]
     if n < 10:
         return False, math.nan
-    med = np.array([np.median(y[max(0, i - 2):i + 3]) for i in range(n)])
-    s = np.array([med[max(0, i - 1):i + 2].mean() for i in range(n)])
+    med = _centred(y, 2, np.median)
+    s = _centred(med, 1, np.mean)
     start = float(np.median(y[:5]))
     if not start > 0:
         return False, math.nan
@@ -157,6 +157,17 @@ def clear_descent(lrs, losses, drop: float = CLEAR_DROP) -> tuple:
     end = int(over[0]) if over.size else n
     frac = (start - float(s[:end].min())) / start
     return frac >= drop, frac
+
+
+def _centred(y: np.ndarray, half: int, stat) -> np.ndarray:
+    """``stat`` over the window ``y[i-half : i+half+1]`` at every ``i``, the window cut at the ends."""
+    n = y.shape[0]
+    out = np.empty(n)
+    if n > 2 * half:
+        out[half:n - half] = stat(np.lib.stride_tricks.sliding_window_view(y, 2 * half + 1), axis=1)
+    for i in (*range(min(half, n)), *range(max(half, n - half), n)):
+        out[i] = stat(y[max(0, i - half):i + half + 1])
+    return out
 
 
 #: The flat logs of benchmarks/null_drop.py: exponential sweep 1e-5..1, loss 2.3 plus Gaussian or
