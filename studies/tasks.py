@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import asdict, dataclass
-from typing import Callable, Optional
+from typing import Callable
 
 import numpy as np
 import torch
@@ -28,7 +28,8 @@ from torch import nn
 
 __all__ = [
     "Family", "Config", "FAMILIES", "OPTIMIZERS", "CONFIGS", "HALVES", "FAILURE_LIKE", "SEEDS", "NUM_ITERS",
-    "configs", "get_config", "load_data", "make_model", "make_optimizer", "batches", "steps_per_epoch",
+    "OPTIMIZER_NAMES", "configs", "get_config", "load_data", "make_model", "make_optimizer", "batches",
+    "steps_per_epoch",
 ]
 
 #: Seeds of every measure (range test and training).
