@@ -384,3 +384,29 @@ def test_to_dict_is_strict_json(use_backend, lrs, losses):
 def test_n_threads_is_bounded(use_backend):
     with pytest.raises(ValueError, match="Expected n_threads from 0 .all cores. to 1024, but got 1000000000000"):
         pyclr.analyze(*_u_curve(), n_threads=10**12)
+
+
+def test_bounds_are_provisional_without_an_ok_verdict(use_backend):
+    """no_descent and too_noisy keep where the curve put the bounds (to_schedule needs force=True);
+    no_turn_up has none: its max_lr is unknown."""
+    lrs = np.geomspace(1e-5, 1.0, 100)
+    flat = pyclr.analyze(lrs, 2.3 + np.random.default_rng(1).normal(0, 0.05, 100))
+    assert flat.verdict == "no_descent" and flat.base_lr < flat.max_lr
+    with pytest.raises(ValueError, match="verdict 'ok'"):
+        flat.to_schedule(step_size_up=10)
+    assert flat.to_schedule(step_size_up=10, force=True).values(1)[0] == pytest.approx(flat.base_lr)
+    x = np.log10(lrs)
+    falling = pyclr.analyze(lrs, 2.0 - np.tanh(2 * (x + 2)))  # still falling at the end
+    assert falling.verdict == "no_turn_up" and falling.base_lr is None and falling.max_lr is None
+
+
+def test_linear_sweep_start_is_not_a_single_point(use_backend):
+    """A linear sweep has one point in its first decades: the permutation test's start level
+    takes at least 5 points, else a clear fall had no power (issue 14's linear-sweep tasks)."""
+    lrs = np.linspace(1e-3, 1.0, 120)
+    verdicts = []
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        y = 1.6 - 0.5 * (1 - np.exp(-lrs / 0.05)) + 3 * np.maximum(lrs - 0.6, 0) ** 2 + rng.normal(0, 0.25, 120)
+        verdicts.append(pyclr.analyze(lrs, y).verdict)
+    assert verdicts.count("no_descent") <= 4, verdicts  # 12 of 20 with a one-point start

@@ -248,7 +248,7 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
             f"The smoothed loss never fell clearly below its starting level (drop {drop:.3g}, noise {sigma:.3g}; "
             f"the same losses shuffled fall as far in {pvalue:.0%} of cases){where}. "
             "Lower start_lr by one or two decades, or check that the model trains at all.")
-        return Analysis(None, None, None, "no_descent", tuple(reasons), **extra)
+        return Analysis(base_lr, max_lr, max_lr, "no_descent", tuple(reasons), **extra)
     if drop < 1.5 * sigma:
         reasons.append(
             f"The loss fell by {drop:.3g} but its point-to-point noise is {sigma:.3g}: the bounds cannot be "
@@ -265,7 +265,7 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
         reasons.append(
             f"The smoothed loss was still at its lowest at the end of the sweep (lr={lrs[-1]:.3g}); it never turned "
             f"up, so max_lr is unknown. Extend end_lr to at least {lrs[-1] * 10:.3g} and rerun.")
-        return Analysis(base_lr, None, None, "no_turn_up", tuple(reasons), **extra)
+        return Analysis(None, None, None, "no_turn_up", tuple(reasons), **extra)
     return Analysis(base_lr, max_lr, max_lr, "ok", (), **extra)
 
 

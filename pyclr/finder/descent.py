@@ -9,7 +9,8 @@ target with MSE at batch 16) the drop was 6-7 such units and the verdict was
 the log itself: the same losses in shuffled order carry no relation between LR and loss.
 
 Statistic: for window widths of 1, 2 and 4 times the smoother's width (in decades of LR), the
-largest fall of a window mean below the mean of the first window, in units of the standard
+largest fall of a window mean below the mean of the first window (at least :data:`MIN_START`
+points: a linear sweep has a single point in its first decades), in units of the standard
 error of that difference, :math:`(\\bar y_0 - \\bar y_i) / \\sqrt{1/m_0 + 1/m_i}`; the
 statistic is the largest over the three widths (the common noise scale is left out: a shuffle
 keeps it). A wide window gives the test its power on a broad valley (a 50% fall over 40 points
@@ -30,6 +31,8 @@ __all__ = ["descent_pvalue", "SCALES", "SHUFFLES", "MAX_POINTS"]
 SCALES = (1.0, 2.0, 4.0)
 #: Shuffles per test: p-values down to 1/200.
 SHUFFLES = 199
+#: The start level is the mean of at least this many points (a quarter of the log at most).
+MIN_START = 5
 #: Longer logs are averaged in blocks of consecutive points down to at most this many.
 MAX_POINTS = 512
 _SEED = 20170403  # fixed: the same answer on every call
@@ -47,8 +50,11 @@ def _statistic(x: np.ndarray, Y: np.ndarray, width: float) -> np.ndarray:
         hi = np.searchsorted(x, x + half, side="right")
         m = (hi - lo).astype(np.float64)
         means = (C[:, hi] - C[:, lo]) / m
-        start = means[:, :1]
-        t = (start - means) / np.sqrt(1.0 / m[0] + 1.0 / m)
+        # the start level: the first window, but at least MIN_START points (a linear sweep has
+        # one point in its first decades, and a start of one point leaves the test no power)
+        m0 = max(int(hi[0]), min(MIN_START, n // 4))  # a quarter at most of a short log
+        start = C[:, m0:m0 + 1] / m0
+        t = (start - means) / np.sqrt(1.0 / m0 + 1.0 / m)
         np.maximum(best, t.max(axis=1), out=best)
     return best
 

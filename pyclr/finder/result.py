@@ -24,7 +24,11 @@ class Analysis:
     base_lr, max_lr : float or None
         Cyclical bounds (Smith 2017): ``max_lr`` the LR of the valley anchor (never above the
         smoothed minimum), ``base_lr`` a quarter of ``max_lr`` but not before the descent
-        starts (see :func:`analyze`). ``max_lr`` is None when the loss never turned up.
+        starts (see :func:`analyze`). With a verdict other than ``"ok"`` they are
+        *provisional*: where the curve put them although the log does not support them
+        (``"no_descent"``, ``"too_noisy"``); :meth:`to_schedule` uses them only with
+        ``force=True``. None where there is nothing to place them on: ``"too_short"``, and
+        ``"no_turn_up"`` (the loss never turned up, so ``max_lr`` is unknown).
     lr : float or None
         A single LR for one-cycle (its peak): ``max_lr``.
     verdict : str
