@@ -63,8 +63,9 @@ def _defaults_fingerprint() -> dict:
 def call_kwargs(config: T.Config, num_iter: int, kind: str) -> dict:
     """The keyword arguments given to ``range_test`` besides model, optimizer, loss and loader."""
     kw = dict(start_lr=config.start_lr, end_lr=config.end_lr, num_iter=num_iter)
-    if kind == "sweep":
-        if config.sweep != "exp":  # the default step_mode: leave it out so the two calls coincide
+    if kind == "sweep":  # the classic test: one sweep of num_iter steps
+        kw["sweep_iter"] = None
+        if config.sweep != "exp":
             kw["step_mode"] = config.sweep
     elif kind != "default":
         raise ValueError(f"Expected kind in {KINDS}, but got {kind!r}")

@@ -486,6 +486,39 @@ def test_bad_repeats_named_and_nothing_changed(value, exc):
     _assert_same(before, _fingerprint(model, opt))
 
 
+@pytest.mark.parametrize("num_iter, sweep_iter, sweeps, steps", [
+    (300, 100, 3, 100),    # three sweeps of 100 steps
+    (250, 100, 2, 100),    # the remainder is not run
+    (100, 100, 1, 100),    # one sweep: a RangeTestResult, as before
+    (60, 100, 1, 60),      # a budget under sweep_iter: one shorter sweep
+    (300, None, 1, 300),   # the classic test: one sweep of num_iter steps
+])
+def test_budget_is_spent_in_sweeps_of_fixed_length(num_iter, sweep_iter, sweeps, steps):
+    model, opt = _setup()
+    before = _fingerprint(model, opt)
+    res = range_test(model, opt, F.cross_entropy, _loader(), start_lr=1e-4, end_lr=1.0, num_iter=num_iter,
+                     sweep_iter=sweep_iter, diverge_th=1e9, progress=False)
+    _assert_same(before, _fingerprint(model, opt))
+    runs = list(res) if isinstance(res, RangeTestRuns) else [res]
+    assert isinstance(res, RangeTestRuns) == (sweeps > 1)
+    assert len(runs) == sweeps and all(len(r.lrs) == steps and r.num_iter == steps for r in runs)
+    assert all(r.lrs[0] == pytest.approx(1e-4) and r.lrs[-1] == pytest.approx(1.0) for r in runs)
+
+
+def test_default_is_four_sweeps_of_100_steps():
+    model, opt = _setup()
+    res = range_test(model, opt, F.cross_entropy, _loader(), start_lr=1e-4, end_lr=1.0, diverge_th=1e9,
+                     progress=False)
+    assert isinstance(res, RangeTestRuns) and [len(r.lrs) for r in res] == [100, 100, 100, 100]
+
+
+@pytest.mark.parametrize("value, exc", [(1, ValueError), (0, ValueError), (2.5, TypeError), ("100", TypeError)])
+def test_bad_sweep_iter_named(value, exc):
+    model, opt = _setup()
+    with pytest.raises(exc, match="sweep_iter"):
+        range_test(model, opt, F.cross_entropy, _loader(), num_iter=10, sweep_iter=value, progress=False)
+
+
 # --------------------------------------------------------------------------- issue 15
 class _Counting(torch.nn.Module):
     """A non-persistent buffer that every forward changes in place, and one it reassigns."""
@@ -527,7 +560,11 @@ def test_nan_loss_at_the_first_step_gives_a_too_short_verdict(tmp_path):
     assert res.stop_reason == "non-finite loss" and len(res) == 1
     _assert_same(before, _fingerprint(model, opt))
     res.save(tmp_path / "one.csv")
-    assert np.isnan(res.to_dict()["losses"][0])
+    import json
+
+    d = res.to_dict()
+    assert d["losses"][0] is None  # the NaN it stopped on: strict JSON has no NaN
+    json.loads(json.dumps(d, allow_nan=False))
     a = res.analyze()
     assert a.verdict == "too_short" and a.base_lr is None and a.max_lr is None
 
