@@ -15,6 +15,11 @@ spread is shown).
 * tests/data/seed_runs_tasks: the three tasks of benchmarks/usefulness.py (MLP and CNN on digits,
   MLP on a synthetic 5-class problem), SGD-momentum and Adam, seeds 0-19, run through
   ``pyclr.torch.range_test`` after the rule was fixed: do the figures carry over to other models?
+* tests/data/seed_runs_b32: issue 14's runs (the digits MLP at batch 32, SGD-momentum over
+  1e-5..10 and Adam over 1e-6..1, ten seeds, 50..400 iterations, through range_test's defaults
+  with one sweep each), generated before the issue-14 rule changes were tuned and held out from
+  them: the issue's own figures (10-seed spread at 200 iterations, spread over iteration counts)
+  for pyclr and every anchor rule.
 """
 from __future__ import annotations
 
@@ -286,6 +291,46 @@ def intervals() -> None:
           f"range {min(logs_ratio):.2f} to {max(logs_ratio):.2f}")
 
 
+B32_SEEDS = range(10)
+
+
+def b32_runs(opt: str, n: int):
+    """Issue 14's batch-32 runs: ``(lrs, losses)`` per seed, the NaN padding after a stop cut off."""
+    d = np.load(os.path.join(DATA, "seed_runs_b32", f"{opt}_n{n}.npz"))
+    out = []
+    for row in d["loss"].astype(np.float64):
+        k = len(row)
+        while k > 2 and np.isnan(row[k - 1]) and np.isnan(row[k - 2]):
+            k -= 1  # keep one NaN: range_test logs the non-finite loss it stopped on
+        k = min(k, len(d["lr"]))  # the grid stored is the longest run's
+        out.append((d["lr"][:k], row[:k]))
+    return out
+
+
+def issue14() -> dict:
+    """Issue 14's four figures on the held-out batch-32 runs, for pyclr and every anchor rule: the
+    10-seed spread at 200 iterations and the median over seeds of the spread over 50..400
+    iterations, for SGD-momentum and Adam; their geometric mean (the typical spread) and the
+    largest (the worst). Returns ``{rule: (four figures, typical, worst)}``."""
+    out = {}
+    for rule in ("pyclr",) + METHODS:
+        figs = []
+        for opt in OPTIMIZERS:
+            figs.append(_values_ratio(_rule_values(rule, b32_runs(opt, 200))))
+        for opt in OPTIMIZERS:
+            vals = {n: _rule_values(rule, b32_runs(opt, n)) for n in ITERS}
+            figs.append(statistics.median(_values_ratio([vals[n][s] for n in ITERS]) for s in B32_SEEDS))
+        out[rule] = (figs, math.exp(statistics.fmean(math.log(f) for f in figs)), max(figs))
+    print("\nIssue 14's runs (tests/data/seed_runs_b32: digits MLP, batch 32, 10 seeds; held out from the rule "
+          "changes). max/min of the bounds (pyclr: the larger of base_lr's and max_lr's):\n")
+    print("| rule | 10 seeds at 200 it., SGD-m | Adam | over 50..400 it. (median seed), SGD-m | Adam | typical | worst |")
+    print("|---|---|---|---|---|---|---|")
+    for rule, (figs, typ, worst) in out.items():
+        print(f"| {'pyclr (max_lr, base_lr)' if rule == 'pyclr' else rule} | "
+              + " | ".join(f"{f:.2f}x" for f in figs) + f" | {typ:.2f}x | {worst:.2f}x |")
+    return out
+
+
 def main() -> None:
     np.seterr(all="ignore")
     tuned()
@@ -293,6 +338,7 @@ def main() -> None:
     small_batch()
     tasks()
     intervals()
+    issue14()
 
 
 if __name__ == "__main__":

@@ -75,3 +75,16 @@ def test_other_models_runs_are_complete_sweeps():
                 for lrs, losses in runs:
                     a = S.pyclr.analyze(lrs, losses)
                     assert a.ok and a.base_lr < a.max_lr, (task, opt, n, a.verdict)
+
+
+def test_issue_14_runs_steadier_than_the_steadiest_anchor(use_backend):
+    """Issue 14's decision on one log, on its own kind of runs (tests/data/seed_runs_b32: digits MLP,
+    batch 32, 10 seeds, held out from the rule changes): over the four figures (10-seed spread at
+    200 iterations and the median seed's spread over 50..400, SGD-momentum and Adam), pyclr's
+    typical spread is no larger than that of the anchor rule with the smallest typical spread, and
+    its worst figure no worse than that rule's worst."""
+    out = S.issue14()
+    pyclr_figs, pyclr_typ, pyclr_worst = out.pop("pyclr")
+    steadiest = min(out, key=lambda r: out[r][1])
+    _, typ, worst = out[steadiest]
+    assert pyclr_typ <= typ and pyclr_worst <= worst, (steadiest, out[steadiest], pyclr_figs)
