@@ -7,6 +7,7 @@ format their name says once the compression suffix is removed.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -273,10 +274,13 @@ def _read_numpy(path, ext, codec=None):
         with _open(path, codec) as f:  # decompression errors: reported by load_log
             source = io.BytesIO(f.read())  # np.load needs to seek (.npz) and to know the size
     try:
-        if ext == ".npy":
-            return np.load(source, allow_pickle=False)
-        with np.load(source, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
+        # our own handle: np.load(path) leaks its file when the archive is corrupt (NpzFile raises
+        # in its constructor after NumPy handed it the open file)
+        with (open(source, "rb") if codec is None else contextlib.nullcontext(source)) as fh:
+            if ext == ".npy":
+                return np.load(fh, allow_pickle=False)
+            with np.load(fh, allow_pickle=False) as z:
+                return {k: z[k] for k in z.files}
     except (FileNotFoundError, PermissionError, IsADirectoryError):
         raise
     except Exception as exc:

@@ -405,7 +405,8 @@ def test_json_starting_with_a_brace_on_its_own_line_is_json(use_backend, tmp_pat
     # Pretty-printed: lines start with '{', which the old rule took for JSON lines.
     p = _write(tmp_path, "pretty.json", json.dumps({"history": {"lr": [1e-3, 1e-2], "loss": [2.0, 1.0]}}, indent=1)
                .replace('"history": {', '"history":\n{'))
-    assert "\n{" in open(p).read()
+    with open(p) as f:
+        assert "\n{" in f.read()
     assert pyclr.load_log(p).losses.tolist() == [2.0, 1.0]
     p = _write(tmp_path, "lines.json", '{"lr": 0.001, "loss": 2}\n\n{"lr": 0.01, "loss": 1}\n')  # .json, yet lines
     assert pyclr.load_log(p).lrs.tolist() == [1e-3, 1e-2]
