@@ -110,7 +110,7 @@ def test_json_safe_maps_every_non_finite_to_null():
 
 def test_exit_codes_are_named_once_and_documented(capsys):
     codes = [c for c, _ in X.CODES]
-    assert codes == sorted(set(codes)) == [0, 1, 2, 3, 4, 5]
+    assert codes == sorted(set(codes)) == [0, 1, 2, 3, 4, 5, 141]
     assert (cli.EXIT_OK, cli.EXIT_INCONCLUSIVE, cli.EXIT_BAD_FILE) == (X.EXIT_OK, X.EXIT_INCONCLUSIVE, X.EXIT_BAD_INPUT)
     text = build_parser().format_help()
     assert "exit status:" in text and all(f"\n  {c}  " in text for c in codes)
@@ -150,3 +150,23 @@ def test_an_option_analyze_rejects_is_never_blamed_on_the_file(tmp_path, capsys,
         assert main(["analyze", path, "--resamples", "5000"]) == X.EXIT_USAGE
         assert "at most 1000, but got 5000" in capsys.readouterr().err
     assert main(["analyze", _unanalysable(tmp_path)["lr_zero"], "--resamples", "20"]) == X.EXIT_BAD_INPUT
+
+
+def test_a_closed_pipe_exits_quietly(tmp_path):
+    """`pyclr analyze LOG --json | head -c 10`: no BrokenPipeError traceback, exit 141 like SIGPIPE."""
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    lrs = np.geomspace(1e-5, 10, 200)
+    x = np.log10(lrs)
+    path = tmp_path / "log.csv"
+    path.write_text("lr,loss\n" + "".join(f"{float(a)!r},{float(b)!r}\n" for a, b in zip(lrs, 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3)))))
+    proc = subprocess.Popen([sys.executable, "-m", "pyclr.cli", "analyze", str(path), "--json", "--resamples", "100"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(5)
+    proc.stdout.close()  # the reader goes away before the command has written everything
+    err = proc.stderr.read().decode()
+    code = proc.wait()
+    assert "Traceback" not in err and code in (0, 141), (code, err)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 
-from ._exit import EXIT_USAGE, CLIError, epilog
+from ._exit import EXIT_BROKEN_PIPE, EXIT_USAGE, CLIError, epilog
 
 __all__ = ["main"]
 
@@ -37,7 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     args.params = extra
     module = importlib.import_module(f"pyclr.cli.{args.command}")
     try:
-        return int(module.run(args) or 0)
+        code = int(module.run(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit with a traceback
+        return code
+    except BrokenPipeError:
+        # the reader stopped early: point stdout at devnull so the final flush stays silent
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except CLIError as exc:
         print(f"pyclr {args.command}: error: {exc}", file=sys.stderr)
         return exc.code

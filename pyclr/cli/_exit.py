@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 __all__ = ["EXIT_OK", "EXIT_INCONCLUSIVE", "EXIT_USAGE", "EXIT_BAD_INPUT", "EXIT_BAD_OUTPUT",
-           "EXIT_MISSING_DEPENDENCY", "CODES", "CLIError", "epilog"]
+           "EXIT_MISSING_DEPENDENCY", "EXIT_BROKEN_PIPE", "CODES", "CLIError", "epilog"]
 
 EXIT_OK = 0
 EXIT_INCONCLUSIVE = 1
@@ -15,6 +15,8 @@ EXIT_USAGE = 2
 EXIT_BAD_INPUT = 3
 EXIT_BAD_OUTPUT = 4
 EXIT_MISSING_DEPENDENCY = 5
+# what a shell reports for a command killed by SIGPIPE (128 + 13): `pyclr analyze LOG --json | head`
+EXIT_BROKEN_PIPE = 141
 
 CODES = (
     (EXIT_OK, "success"),
@@ -26,6 +28,7 @@ CODES = (
     (EXIT_BAD_OUTPUT, "output file not written: its folder is missing or not writable, it is a "
                       "directory, or it exists (pass --force to overwrite)"),
     (EXIT_MISSING_DEPENDENCY, "an optional dependency is missing (demo: torch, scikit-learn)"),
+    (EXIT_BROKEN_PIPE, "the reader of the output closed it early (as `| head` does); no traceback"),
 )
 
 
