@@ -227,7 +227,7 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
             f"The log has {finite} usable points over {span:.2f} decades of lr; at least {_MIN_POINTS} points "
             f"over {2 * width:.2f} decades are needed. Run the range test longer or over a wider lr range.")
         return Analysis(None, None, None, "too_short", tuple(reasons), noise=float(res[C.R_SIGMA]), **common)
-    imin, base, top, div = (int(res[k]) for k in (C.R_MIN, C.R_BASE, C.R_MAX, C.R_DIVERGE))
+    imin, div = int(res[C.R_MIN]), int(res[C.R_DIVERGE])
     sigma, drop = float(res[C.R_SIGMA]), float(res[C.R_DROP])
     min_lr = float(lrs[imin])
     divergence_lr = float(lrs[div]) if div < n else p.cut_lr

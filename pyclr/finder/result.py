@@ -57,8 +57,8 @@ class Analysis:
         With ``analyze(..., resamples=N)``: ``{"base_lr": (lo, hi), "max_lr": (lo, hi)}``, the 5th
         and 95th percentiles of the bounds found on ``N`` copies of the log with its noise
         resampled (:mod:`pyclr.finder.resample`): how far another seed's run might move them. Empty
-        otherwise, where there are no bounds (``no_descent``, ``no_turn_up``, ``too_short``), and
-        for combined runs (see ``spread`` and each of ``runs``).
+        otherwise, where there are no bounds or only provisional ones without a descent
+        (``no_descent``, ``no_turn_up``, ``too_short``), and for combined runs (see ``spread`` and each of ``runs``).
     """
 
     base_lr: Optional[float]
