@@ -104,7 +104,9 @@ def test_json_output_is_strict_json(use_backend, tmp_path, capsys):
 def test_json_safe_maps_every_non_finite_to_null():
     value = {"a": float("nan"), "b": [1.0, float("inf"), (-float("inf"), np.float64("nan"))], "c": np.float32(2.5),
              "d": "NaN", "e": None, "f": 3}
-    assert _strict(json.dumps(cli._json_safe(value), allow_nan=False)) == {
+    from pyclr._json import json_safe
+
+    assert _strict(json.dumps(json_safe(value), allow_nan=False)) == {
         "a": None, "b": [1.0, None, [None, None]], "c": 2.5, "d": "NaN", "e": None, "f": 3}
 
 

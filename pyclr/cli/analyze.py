@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
+from .._json import json_safe
 from ._exit import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE, CLIError, epilog
 
 __all__ = ["add_parser", "run", "EXIT_OK", "EXIT_INCONCLUSIVE", "EXIT_BAD_FILE"]
@@ -60,20 +60,6 @@ def _check_options(args) -> None:
     from pyclr.finder import check_options
 
     check_options(width=args.width, resamples=args.resamples)
-
-
-def _json_safe(v):
-    """``v`` with NaN and infinities as None: ``json.dumps`` would write them as the bare words
-    NaN / Infinity, which strict JSON parsers (jq, JavaScript, Go) reject."""
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, dict):
-        return {k: _json_safe(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_json_safe(x) for x in v]
-    if hasattr(v, "item") and hasattr(v, "dtype"):  # NumPy scalars
-        return _json_safe(v.item())
-    return v
 
 
 def _analysed(analyze, what: str, *args, **opts):
@@ -140,7 +126,7 @@ def run(args) -> int:
             rep["suggestions"] = sug
         reports.append(rep)
     if args.json:
-        print(json.dumps(_json_safe(reports if len(reports) > 1 else reports[0]), indent=2, allow_nan=False))
+        print(json.dumps(json_safe(reports if len(reports) > 1 else reports[0]), indent=2, allow_nan=False))
         return status
     for rep in reports:
         print(rep["log"])

@@ -1,13 +1,13 @@
 """The result of :func:`pyclr.analyze`: bounds, verdict, reasons, the curve it used."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
 
 from .. import _validate as V
+from .._json import json_safe
 
 __all__ = ["Analysis", "VERDICTS"]
 
@@ -105,7 +105,7 @@ class Analysis:
         if self.runs:
             d["spread"] = dict(self.spread)
             d["runs"] = [r.to_dict() for r in self.runs]
-        return _json_safe(d)
+        return json_safe(d)
 
     def to_schedule(self, dataset_size: Optional[int] = None, batch_size: Optional[int] = None, *,
                     policy: str = "triangular", epochs_per_half_cycle: float = 4.0, epochs: Optional[int] = None,
@@ -159,14 +159,3 @@ class Analysis:
             total_steps = V.int_at_least("epochs", epochs, 1) * steps_per_epoch
         total_steps = V.int_at_least("total_steps", total_steps, 2)
         return pyclr.one_cycle(top, total_steps, div_factor=top / base)
-
-
-def _json_safe(v):
-    """``v`` with every non-finite float as None (``json.dumps`` would write NaN, not JSON)."""
-    if isinstance(v, float):
-        return v if math.isfinite(v) else None
-    if isinstance(v, dict):
-        return {k: _json_safe(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_json_safe(x) for x in v]
-    return v
