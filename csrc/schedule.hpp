@@ -2,6 +2,7 @@
 //
 // A piece evaluates, at integer step t with x = t - origin,
 //     value = a + b * exp(e*x) * (u + w*F(p + q*x)),   F = identity | cos | pow(., k)
+// (the argument of identity and pow clamped to [0, 1])
 // See pyclr/_reference/schedule.py for the readable definition. Kernels take raw pointers,
 // never allocate on the heap, never validate and never touch Python.
 #pragma once
@@ -17,12 +18,13 @@ struct Wave {
     double e, u, w, p, q, k;
 };
 
-// out[t - t_lo] = piece value at x = t - origin, for t in [t_lo, t_hi). short_piece (a property
-// of the whole piece, not of the window) selects direct evaluation over the blocked one;
-// stream selects non-temporal stores (for outputs far larger than the cache; the caller fences).
+// out[t - t_lo] = piece value at x = t - origin, for t in [t_lo, t_hi). first (the piece's first
+// step) and short_piece (direct evaluation rather than blocked) are properties of the whole piece,
+// not of the window; stream selects non-temporal stores (for outputs far larger than the cache;
+// the caller fences).
 template <class T>
-void fill_piece(T *out, std::int64_t t_lo, std::int64_t t_hi, double origin, double a, double b, const Wave &wave,
-                bool short_piece, bool stream);
+void fill_piece(T *out, std::int64_t t_lo, std::int64_t t_hi, std::int64_t first, double origin, double a, double b,
+                const Wave &wave, bool short_piece, bool stream);
 
 // seg_int: nseg rows of (begin, end, shape); seg_flt: nseg rows of (origin, a, b, e, u, w, p, q, k).
 // Writes the steps of each segment that fall in the window [start, start + n).

@@ -29,6 +29,14 @@ def load(name: str) -> ModuleType:
         raise ValueError(f"Expected backend in {BACKENDS}, but got {name!r}")
     if name == "numba":
         importlib.import_module("numba")  # a clear ImportError when numba itself is missing
+        try:
+            return importlib.import_module(_MODULES[name])
+        except RuntimeError as exc:
+            # numba raises "cannot cache function ..." while decorating a cache=True kernel when no
+            # cache directory is writable (NUMBA_CACHE_DIR, the package's, the user's): a backend
+            # that cannot load, like a missing one, not a crash of the first call
+            raise ImportError(f"numba cannot load pyclr's kernels ({exc}); point NUMBA_CACHE_DIR "
+                              "at a writable directory") from exc
     return importlib.import_module(_MODULES[name])
 
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 import pickle
+import sys
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import pyclr
@@ -80,6 +81,129 @@ def test_backends_match_reference(data, n, start):
         got32 = evaluate(name, s, n, start, dtype=np.float32)
         assert got32.dtype == np.float32
         np.testing.assert_allclose(got32, ref.astype(np.float32), rtol=0, atol=1e-6 * peak)
+
+
+# Valid arguments of every policy at any magnitude: LRs from 0 and 5e-324 to the largest double,
+# factors and decays down to 5e-324, step counts and sizes up to 2**53, powers from 1e-300 to 1e300.
+BIG = sys.float_info.max
+magnitudes = st.one_of(st.sampled_from([0.0, 5e-324, 1e-310, 1e-300, 1e-30, 1e-3, 1.0, 1e30, 1e300, 1.7e308, BIG]),
+                       st.floats(0.0, BIG))
+positives = magnitudes.filter(lambda x: x > 0)
+fractions = st.one_of(st.sampled_from([5e-324, 1e-300, 1e-16, 0.5, 0.9999, 1.0]), st.floats(5e-324, 1.0))
+step_sizes = st.one_of(st.sampled_from([1e-6, 0.5, 1.0, 1.5, 2.0**52, 2.0**53]), st.floats(1e-6, 2.0**53),
+                       st.integers(1, 2**53))
+counts = st.one_of(st.integers(1, 80), st.sampled_from([2**31, 2**52, 2**53]))
+powers = st.one_of(st.sampled_from([1e-300, 0.5, 1.0, 2.0, 16.0, 17.0, 1e300]), st.floats(1e-300, 1e300))
+
+
+def pair(draw):
+    lo, hi = sorted([draw(magnitudes), draw(magnitudes)])
+    return lo, hi
+
+
+@st.composite
+def extreme_schedules(draw):
+    kind = draw(st.sampled_from(["cyclic", "one_cycle", "sgdr", "warmup", "mult", "step", "scaled"]))
+    lo, hi = pair(draw)
+    if kind == "cyclic":
+        return pyclr.cyclic(lo, hi, draw(step_sizes), draw(st.one_of(st.none(), step_sizes)),
+                            mode=draw(st.sampled_from(["triangular", "triangular2", "exp_range"])), gamma=draw(fractions),
+                            wave=draw(st.sampled_from(["triangular", "sine", "parabolic"])),
+                            base_decay=draw(fractions), max_decay=draw(fractions),
+                            cycles=draw(st.one_of(st.none(), counts)), tail_steps=draw(st.one_of(st.integers(0, 80), counts)),
+                            tail_lr=draw(st.one_of(st.none(), magnitudes)),
+                            tail_shape=draw(st.sampled_from(["linear", "cos", "exp"])),
+                            base_momentum=draw(st.floats(0.0, 0.5)), max_momentum=draw(st.floats(0.5, 0.999)))
+    if kind == "one_cycle":
+        return pyclr.one_cycle(hi, draw(counts), pct_start=draw(st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 5e-324, 1.0]))),
+                               anneal_strategy=draw(st.sampled_from(["cos", "linear"])), div_factor=draw(positives),
+                               final_div_factor=draw(positives), three_phase=draw(st.booleans()))
+    if kind == "sgdr":
+        return pyclr.sgdr(hi, draw(counts), T_mult=draw(st.one_of(st.integers(1, 3), st.floats(5e-324, 1e300))),
+                          eta_min=lo, decay=draw(fractions), cycles=draw(st.one_of(st.none(), counts)))
+    if kind == "warmup":
+        total = draw(counts)
+        warmup = draw(st.integers(0, min(total, 80)))
+        start_lr, min_lr = draw(st.sampled_from([lo, 0.0, hi])), draw(st.sampled_from([lo, 0.0, hi]))
+        return pyclr.warmup_decay(hi, total, warmup, decay=draw(st.sampled_from(["cos", "linear", "poly", "exp", "1-sqrt", "constant"])),
+                                  decay_steps=draw(st.one_of(st.none(), st.integers(0, total - warmup))), start_lr=start_lr,
+                                  min_lr=min_lr, warmup=draw(st.sampled_from(["linear", "exp"])), power=draw(powers),
+                                  skip_start=draw(st.booleans()))
+    if kind == "mult":
+        return pyclr.multiplicative_cycles(hi, draw(st.integers(2, 80)), factor=draw(st.one_of(st.integers(1, 3), st.floats(1.0, 1e300))),
+                                           min_lr=lo, anneal=draw(st.sampled_from(["linear", "cos"])),
+                                           n_cycles=draw(st.one_of(st.none(), counts)))
+    if kind == "step":
+        return pyclr.step_decay(hi, draw(counts), gamma=draw(fractions))
+    return pyclr.one_cycle(hi, 100).scaled([draw(magnitudes), draw(fractions)])
+
+
+@given(data=st.data(), n=st.integers(0, 1500),
+       start=st.one_of(st.integers(0, 5000), st.integers(0, 2**53 - 1500), st.sampled_from([2**53 - 1500])))
+def test_values_finite_and_nonnegative_at_any_magnitude(data, n, start):
+    """Valid arguments give finite, non-negative LRs and momenta on every backend, close to the
+    NumPy reference: cyclic(1e307, 1.7e308, 10) gave inf and NaN on the compiled kernels, a
+    one-cycle decay to 0 ended at -4.2e-17, exponential warmups over 1e-300 .. 1e300 overflowed."""
+    try:
+        s = data.draw(extreme_schedules())
+    except ValueError:  # arguments valid one by one, refused together (e.g. a cycle shorter than a step)
+        assume(False)
+    for channel in ("values", "momentum"):
+        try:
+            outputs = {}
+            for name in BACKENDS:
+                saved = _backend._active
+                _backend._active = (name, _backend.load(name))
+                try:
+                    outputs[name] = getattr(s, channel)(n, start=start)
+                finally:
+                    _backend._active = saved
+        except ValueError as exc:  # only a scale factor far above 1 may refuse (its message names it)
+            assert "factor=" in str(exc), str(exc)
+            return
+        ref = outputs["numpy"]
+        if ref is None:
+            continue
+        # the tolerance is relative to the schedule's scale, not to the window's values, which may
+        # all be far below it (the last steps of a cosine that ends at 0)
+        steps = np.unique(np.geomspace(1, 2**53 - 1, 120).astype(np.int64))
+        try:
+            probes = [getattr(s, channel)(1, start=int(t)) for t in steps] + [getattr(s, channel)(1)]
+        except ValueError as exc:  # a scale factor far above 1 elsewhere in the run
+            assert "factor=" in str(exc), str(exc)
+            probes = []
+        peak = float(max([np.max(ref, initial=0.0)] + [np.max(p) for p in probes]))
+        for name, got in outputs.items():
+            assert np.all(np.isfinite(got)), (name, channel, got[~np.isfinite(got)][:5])
+            assert np.all(got >= 0), (name, channel, got[got < 0][:5])
+            assert np.max(np.abs(got - ref), initial=0.0) <= 1e-12 * peak, (name, channel)
+
+
+EXTREME = [
+    # the compiled kernels formed the falling phase as c0 + c1*x, c0 extrapolated to 3.4e308: inf, NaN
+    pyclr.cyclic(1e307, 1.7e308, 10),
+    pyclr.cyclic(1e307, BIG, 10, wave="parabolic"),
+    # rotated cosines a hair below -1 took a decay to 0 below 0 (-4.2e-17, -8.3e-317)
+    pyclr.one_cycle(1.0, 1000, div_factor=1e300, final_div_factor=1e300),
+    pyclr.one_cycle(1.0, 100, div_factor=1e300, final_div_factor=1e300, three_phase=True),
+    pyclr.sgdr(1.0, 1000),
+    # exp(-e*511) seeded before a steep decay overflowed: the block became NaN
+    pyclr.cyclic(0.1, 1.0, 100, mode="exp_range", gamma=1e-300),
+    pyclr.join([pyclr.constant(1e150), pyclr.warmup_decay(1e150, 100, 0, decay="exp", min_lr=1e-150)], [500]),
+    # v0 * exp(e*x) from 1e-300 to 1e308 overflowed before the product came back in range
+    pyclr.warmup_decay(1e308, 2000, 1000, warmup="exp", start_lr=1e-300),
+    pyclr.warmup_decay(1.0, 20, 10, warmup="exp", start_lr=5e-324),
+    pyclr.warmup_decay(1e300, 2000, 0, decay="exp", min_lr=1e-300),
+    pyclr.cyclic(1e-300, 1.0, 5, cycles=1, tail_steps=500, tail_lr=1e300, tail_shape="exp"),
+]
+
+
+@pytest.mark.parametrize("s", EXTREME, ids=[str(i) for i in range(len(EXTREME))])
+def test_extreme_magnitudes_stay_finite_and_nonnegative(use_backend, s):
+    v = s.values(3000)
+    assert np.all(np.isfinite(v)) and np.all(v >= 0)
+    ref = evaluate("numpy", s, 3000)
+    assert np.max(np.abs(v - ref)) <= 1e-12 * np.max(ref)
 
 
 @given(data=st.data(), n=st.integers(1, 2000), split=st.integers(0, 2000))

@@ -19,6 +19,7 @@ _LANES = 8
 _SHORT = 4 * _LANES  # pieces shorter than this are evaluated directly
 _MAX_TERMS = 16  # binomial-series terms for z**k before falling back to pow
 _TINY = 2.0 ** -56
+_STEEP_ENVELOPE = 64.0 / _BLOCK  # as kSteepEnvelope in csrc/schedule.cpp: exp per step beyond it
 _OPTS = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
 
@@ -28,11 +29,11 @@ def _scalar(x, a, b, shape, e, u, w, p, q, k):
     if shape == COS:
         f = math.cos(z)
     elif shape == POW:
-        f = max(z, 0.0) ** k
+        f = min(max(z, 0.0), 1.0) ** k
     else:
-        f = z
+        f = min(max(z, 0.0), 1.0)
     env = math.exp(e * x) if e != 0.0 else 1.0
-    return a + b * env * (u + w * f)
+    return max(a + b * env * (u + w * f), 0.0)  # as nonneg in csrc/schedule.cpp
 
 
 # i - _BLOCK/2 for the lanes of a block (see _series)
@@ -67,9 +68,10 @@ def _series_terms(z_first, z_mid, z_last, k, coef):
 
 
 @njit(**_OPTS)
-def _series(dst, d0, lo, hi, r, coef, terms, acc):
-    """dst[d0 + i - lo] = sum_{j <= terms} coef[j] u_i^j for lo <= i < hi, u_i = (i - _BLOCK/2) * r:
-    z is affine, so u = (z - c)/c is affine in the lane index (no z, no clamp). Horner with the
+def _series(dst, d0, lo, hi, r, coef, terms, acc, vlo, vhi):
+    """dst[d0 + i - lo] = sum_{j <= terms} coef[j] u_i^j for lo <= i < hi, clamped to [vlo, vhi] (the
+    range of z**k, or of the values it is folded into), u_i = (i - _BLOCK/2) * r: z is affine, so
+    u = (z - c)/c is affine in the lane index (no z). Horner with the
     terms outside and the lanes inside, in ``acc`` (scratch, may be ``dst`` with d0 = lo): every
     pass is a multiply-add over the block that LLVM vectorises, which a loop over a variable
     number of terms inside the lane loop prevents."""
@@ -84,12 +86,12 @@ def _series(dst, d0, lo, hi, r, coef, terms, acc):
     c = coef[0]
     d = dst[d0 : d0 + n]
     for i in range(n):
-        d[i] = a[i] * (x[i] * r) + c
+        d[i] = min(max(a[i] * (x[i] * r) + c, vlo), vhi)
 
 
 @njit(**_OPTS)
 def _pow_block(f, k):
-    """f[i] = f[i] ** k for all i (f clamped at 0) where the series does not apply: exact forms
+    """f[i] = f[i] ** k for all i (f clamped to [0, 1]) where the series does not apply: exact forms
     for small integers and 1/2, pow otherwise."""
     if k == 1.0:
         return
@@ -155,30 +157,33 @@ def _lane_rows(f, s, g, m, cl, sl, el, wave, envelope):
 
 
 @njit(**_OPTS)
-def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, short_piece):
-    """out[lo + t - t_lo] for t in [t_lo, t_hi); blocks on a global grid, so values never depend on the window."""
+def _fill_piece(out, lo, t_lo, t_hi, first, origin, a, b, shape, e, u, w, p, q, k, short_piece):
+    """out[lo + t - t_lo] for t in [t_lo, t_hi); blocks on a global grid (seeded at the piece's
+    ``first`` step where it starts inside a block), so values never depend on the window."""
     if t_hi <= t_lo:
         return
+    # as in csrc/schedule.cpp: |u|, |w| <= 1 in every piece, so b*u and b*w stay within |b|
+    base = a + b * u
+    amp = b * w
     if shape == LINEAR and e == 0.0:
-        c0 = a + b * (u + w * p)
-        c1 = b * w * q
+        # base + amp*z, not the affine c0 + c1*x: c0, the value at x = 0, may lie far outside
+        # the piece (a falling phase extrapolated back to its cycle's start) and overflow
         d = out[lo : lo + t_hi - t_lo]  # views indexed from 0, as in _series
         for i in range(d.size):
-            d[i] = c0 + c1 * (float(t_lo + i) - origin)
+            d[i] = max(base + amp * min(max(p + q * (float(t_lo + i) - origin), 0.0), 1.0), 0.0)
         return
     if short_piece:
         for t in range(t_lo, t_hi):
             out[lo + t - t_lo] = _scalar(float(t) - origin, a, b, shape, e, u, w, p, q, k)
         return
-    f = np.empty(_BLOCK)
-    g = np.empty(_BLOCK)
-    sn = np.empty(_BLOCK)  # sines beside the cosines in f
+    # the seeds of the lanes take up to _LANES entries past the block's end
+    f = np.empty(_BLOCK + _LANES)
+    g = np.empty(_BLOCK + _LANES)
+    sn = np.empty(_BLOCK + _LANES)  # sines beside the cosines in f
     coef = np.empty(_MAX_TERMS + 1)
     cq, sq = math.cos(q), math.sin(q)
     cl, sl = math.cos(_LANES * q), math.sin(_LANES * q)
     eq, el = math.exp(e), math.exp(_LANES * e)
-    base = a + b * u
-    amp = b * w
     for grid in range(t_lo - t_lo % _BLOCK, t_hi, _BLOCK):
         blo = max(grid, t_lo)
         bhi = min(grid + _BLOCK, t_hi)
@@ -186,6 +191,10 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
         skip = blo - grid
         dst = lo + blo - t_lo
         xg = float(grid) - origin
+        # as in csrc/schedule.cpp: the cos and exp lanes start at the piece's first step where the
+        # piece starts inside the block (an envelope seeded steps before a steep decay overflows)
+        seed = max(grid, first) - grid
+        xs = float(grid + seed) - origin
         # As in csrc/schedule.cpp: a fractional power takes the series where the block allows,
         # c**k (and with no envelope amp and base) folded into the coefficients, so that with
         # no envelope one pass writes the values.
@@ -202,34 +211,42 @@ def _fill_piece(out, lo, t_lo, t_hi, origin, a, b, shape, e, u, w, p, q, k, shor
                 if e == 0.0:
                     coef[0] += base
         if terms > 0 and e == 0.0:
-            _series(out, dst, skip, m, ratio, coef, terms, f)
+            _series(out, dst, skip, m, ratio, coef, terms, f, max(min(base, base + amp), 0.0), max(base, base + amp))
             continue
         # lanes skip..m of the block, in out and in f, g, as views indexed from 0 (as in _series)
         d = out[dst : dst + m - skip]
         fv = f[skip:m]
         gv = g[skip:m]
         # the first rows of the envelope and cosine lanes; _lane_rows below does the rest
-        if e != 0.0:
-            _seed_exp(g, e * xg, eq)
+        fs, sns, gs = f[seed:], sn[seed:], g[seed:]
+        steep = abs(e) > _STEEP_ENVELOPE
+        if steep:
+            for i in range(m - seed):
+                gs[i] = math.exp(e * (xs + float(i)))
+        elif e != 0.0:
+            _seed_exp(gs, e * xs, eq)
         if shape == COS:
-            _seed_cos(f, sn, p + q * xg, cq, sq)
+            _seed_cos(fs, sns, p + q * xs, cq, sq)
         elif shape == POW:
             if terms > 0:
-                _series(f, skip, skip, m, ratio, coef, terms, f)
+                _series(f, skip, skip, m, ratio, coef, terms, f, 0.0, 1.0)
             else:
                 for i in range(fv.size):
-                    fv[i] = max(p + q * (float(blo + i) - origin), 0.0)
+                    fv[i] = min(max(p + q * (float(blo + i) - origin), 0.0), 1.0)
                 _pow_block(fv, k)
         else:
             for i in range(fv.size):
-                fv[i] = p + q * (float(blo + i) - origin)
-        _lane_rows(f, sn, g, m, cl, sl, el, shape == COS, e != 0.0)
+                fv[i] = min(max(p + q * (float(blo + i) - origin), 0.0), 1.0)
+        _lane_rows(fs, sns, gs, m - seed, cl, sl, el, shape == COS, e != 0.0 and not steep)
+        # as in csrc/schedule.cpp: rotated cosines back within [-1, 1] (the other shapes are within
+        # [0, 1] already), values never below 0
+        flo = -1.0 if shape == COS else 0.0
         if e != 0.0:
             for i in range(d.size):
-                d[i] = a + b * gv[i] * (u + w * fv[i])
+                d[i] = max(a + b * gv[i] * (u + w * min(max(fv[i], flo), 1.0)), 0.0)
         else:
             for i in range(d.size):
-                d[i] = base + amp * fv[i]
+                d[i] = max(base + amp * min(max(fv[i], flo), 1.0), 0.0)
 
 
 @njit(**_OPTS)
@@ -241,8 +258,8 @@ def fill_segments(out, start, seg_int, seg_flt):
         if lo >= hi:
             continue
         sf = seg_flt[s]
-        _fill_piece(out, lo - start, lo, hi, sf[0], sf[1], sf[2], seg_int[s, 2], sf[3], sf[4], sf[5], sf[6], sf[7],
-                    sf[8], seg_int[s, 1] - seg_int[s, 0] < _SHORT)
+        _fill_piece(out, lo - start, lo, hi, seg_int[s, 0], sf[0], sf[1], sf[2], seg_int[s, 2], sf[3], sf[4], sf[5],
+                    sf[6], sf[7], sf[8], seg_int[s, 1] - seg_int[s, 0] < _SHORT)
 
 
 @njit(**_OPTS)
@@ -264,10 +281,11 @@ def fill_cycles(out, start, begin, end, origin, period, j0, cyc, tpl_int, tpl_fl
             t0 = int(math.ceil(oj + tpl_flt[i, 0]))
             t1 = int(math.ceil(oj + tpl_flt[i + 1, 0])) if i + 1 < npieces else int(math.ceil(onext))
             short_piece = t1 - t0 < _SHORT
+            first = t0
             t0 = max(t0, lo_t)
             t1 = min(t1, hi_t)
             if t0 >= t1:
                 continue
             pf = tpl_flt[i]
-            _fill_piece(out, t0 - start, t0, t1, oj, a, b, tpl_int[i], pf[1], pf[2], pf[3], pf[4], pf[5], pf[6],
-                        short_piece)
+            _fill_piece(out, t0 - start, t0, t1, first, oj, a, b, tpl_int[i], pf[1], pf[2], pf[3], pf[4], pf[5],
+                        pf[6], short_piece)

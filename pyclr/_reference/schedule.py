@@ -4,9 +4,16 @@ Every schedule compiles to pieces. A piece covers integer steps ``t`` and evalua
 
     value(t) = a + b * exp(e * x) * (u + w * F(p + q * x)),     x = t - origin
 
-with ``F`` chosen by ``shape``: ``LINEAR`` F(z) = z, ``COS`` F(z) = cos(z), ``POW`` F(z) = z**k
-(z >= 0 on the piece). ``a`` and ``b`` carry the bounds; ``e`` an exponential envelope
-(``exp_range``'s gamma**t, exponential warmups and decays); ``u + w * F`` the unit wave.
+with ``F`` chosen by ``shape``: ``LINEAR`` F(z) = z, ``COS`` F(z) = cos(z), ``POW`` F(z) = z**k.
+``a`` and ``b`` carry the bounds; ``e`` an exponential envelope (``exp_range``'s gamma**t,
+exponential warmups and decays); ``u + w * F`` the unit wave.
+
+Every LINEAR and POW piece the policies build runs z over [0, 1] (a position within a phase),
+and the kernels clamp z to [0, 1] (and the rotated cosines of the compiled kernels to
+[-1, 1]): rounding at a piece's ends then cannot carry a value past the piece's end value,
+such as a decay to 0 ending at -1e-17, a negative learning rate. Values are learning rates or
+momenta, never negative: the kernels also return max(value, 0), for the rounding of subnormal
+bounds (an odd multiple of 5e-324 halved) that no clamp of z reaches.
 
 Two kernels walk the pieces:
 
@@ -39,15 +46,15 @@ LINEAR, COS, POW = 0, 1, 2
 
 def _wave(shape: int, z: np.ndarray, k: float) -> np.ndarray:
     if shape == LINEAR:
-        return z
+        return np.clip(z, 0.0, 1.0)
     if shape == COS:
         return np.cos(z)
-    return np.power(np.maximum(z, 0.0), k)
+    return np.power(np.clip(z, 0.0, 1.0), k)
 
 
 def _piece(x: np.ndarray, a, b, e, shape, u, w, p, q, k) -> np.ndarray:
     envelope = np.exp(e * x) if e != 0.0 else 1.0
-    return a + b * envelope * (u + w * _wave(int(shape), p + q * x, k))
+    return np.maximum(a + b * envelope * (u + w * _wave(int(shape), p + q * x, k)), 0.0)
 
 
 def fill_segments(out, start, seg_int, seg_flt):

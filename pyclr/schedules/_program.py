@@ -38,30 +38,6 @@ class Wave:
 ONE = Wave(u=1.0, w=0.0)  # constant 1
 
 
-def interpolation(kind: str, v0: float, v1: float, span: float, power: float = 1.0) -> tuple[float, float, Wave]:
-    """(a, b, wave) going from ``v0`` at x = 0 to ``v1`` at x = ``span``.
-
-    ``linear``: v0 + (v1 - v0) x/span; ``cos``: v1 + (v0 - v1)(1 + cos(pi x/span))/2 (torch's
-    anneal_cos); ``exp``: v0 (v1/v0)^(x/span); ``poly``: v1 + (v0 - v1)(1 - x/span)^power;
-    ``1-sqrt``: v1 + (v0 - v1)(1 - sqrt(x/span)); ``constant``: v0.
-    """
-    if kind == "constant":
-        return v0, 0.0, ONE
-    if span <= 0:  # a phase of no length is already at its end value
-        return v1, 0.0, ONE
-    if kind == "linear":
-        return v0, 1.0, Wave(LINEAR, q=(v1 - v0) / span)
-    if kind == "cos":
-        return v1, (v0 - v1) / 2.0, Wave(COS, u=1.0, w=1.0, q=math.pi / span)
-    if kind == "exp":
-        return 0.0, v0, Wave(LINEAR, e=math.log(v1 / v0) / span, u=1.0, w=0.0)
-    if kind == "poly":
-        return v1, v0 - v1, Wave(POW, p=1.0, q=-1.0 / span, k=power)
-    if kind == "1-sqrt":
-        return v1, v0 - v1, Wave(POW, u=1.0, w=-1.0, q=1.0 / span, k=0.5)
-    raise ValueError(f"unknown interpolation {kind!r}")  # internal: kinds are validated by the policies
-
-
 @dataclass(frozen=True)
 class Segment:
     begin: int
@@ -70,6 +46,49 @@ class Segment:
     a: float
     b: float
     wave: Wave
+
+
+#: Largest exponent of a decaying or growing envelope anchored at its start: exp(700) ~ 1e304.
+_MAX_EXPONENT = 700.0
+
+
+def ramp(kind: str, begin: int, end: int, origin: float, span: float, v0: float, v1: float,
+         power: float = 1.0) -> Segment:
+    """The segment on steps [begin, end) going from ``v0`` at x = 0 to ``v1`` at x = ``span`` (x = t - origin).
+
+    With ``s = x/span``: ``linear``: v0 + (v1 - v0) s (torch's ``(end - start) * pct + start``);
+    ``cos``: v1 + (v0 - v1)(1 + cos(pi s))/2 (torch's anneal_cos); ``exp``: v0 (v1/v0)^s;
+    ``poly``: v1 + (v0 - v1)(1 - s)^power; ``1-sqrt``: v1 + (v0 - v1)(1 - sqrt(s)); ``constant``: v0.
+
+    Every form keeps its intermediate values within the range of its end values (the kernels
+    clamp s, and 1 - s, to [0, 1]), so finite, non-negative ends give finite, non-negative values
+    at any magnitude: no ``v1 - v0`` divided by a tiny span, no ``v1 / v0`` that overflows.
+    """
+    def segment(a: float, b: float, wave: Wave, at: float = origin) -> Segment:
+        return Segment(begin, end, at, a, b, wave)
+
+    if kind == "constant":
+        return segment(v0, 0.0, ONE)
+    if span <= 0 or v0 == v1:  # a phase of no length is already at its end value
+        return segment(v1, 0.0, ONE)
+    if kind == "linear":
+        return segment(v0, v1 - v0, Wave(LINEAR, q=1.0 / span))
+    if kind == "cos":
+        return segment(v1, (v0 - v1) / 2.0, Wave(COS, u=1.0, w=1.0, q=math.pi / span))
+    if kind == "exp":
+        if not (v0 > 0 and v1 > 0):
+            raise ValueError(f"exp interpolation needs positive ends, but got {v0!r} and {v1!r}")  # internal
+        exponent = math.log(v1) - math.log(v0)  # v1 / v0 may overflow or underflow
+        rate = exponent / span
+        if exponent > _MAX_EXPONENT:
+            # growth by more than exp(700): anchored at the end, the envelope runs up to 1, not to inf
+            return segment(0.0, v1, Wave(LINEAR, e=rate, u=1.0, w=0.0), at=origin + span)
+        return segment(0.0, v0, Wave(LINEAR, e=rate, u=1.0, w=0.0))
+    if kind == "poly":
+        return segment(v1, v0 - v1, Wave(POW, p=1.0, q=-1.0 / span, k=power))
+    if kind == "1-sqrt":
+        return segment(v1, v0 - v1, Wave(POW, u=1.0, w=-1.0, q=1.0 / span, k=0.5))
+    raise ValueError(f"unknown interpolation {kind!r}")  # internal: kinds are validated by the policies
 
 
 @dataclass(frozen=True)
@@ -102,6 +121,10 @@ class Program:
     segments: list[Segment]
     cycles: list[Cycles]
     posts: list[Post]
+    #: The largest product of scale factors applied (``Scaled``). Every policy's values stay within
+    #: its finite arguments; only a factor above 1 can carry them past the float range, so only
+    #: then does ``run`` check them (one more pass over the output).
+    factor: float = 1.0
 
     @classmethod
     def empty(cls) -> "Program":
@@ -112,7 +135,8 @@ class Program:
         return cls([Segment(begin, end, float(begin), value, 0.0, ONE)], [], [])
 
     def add(self, other: "Program") -> "Program":
-        return Program(self.segments + other.segments, self.cycles + other.cycles, self.posts + other.posts)
+        return Program(self.segments + other.segments, self.cycles + other.cycles, self.posts + other.posts,
+                       max(self.factor, other.factor))
 
     def shift(self, offset: int) -> "Program":
         """The same values ``offset`` steps later."""
@@ -120,6 +144,7 @@ class Program:
             [replace(s, begin=s.begin + offset, end=s.end + offset, origin=s.origin + offset) for s in self.segments],
             [replace(c, begin=c.begin + offset, end=c.end + offset, origin=c.origin + offset) for c in self.cycles],
             [replace(p, begin=p.begin + offset, end=p.end + offset, shift=p.shift + offset) for p in self.posts],
+            self.factor,
         )
 
     def clip(self, begin: int, end: int) -> "Program":
@@ -132,6 +157,7 @@ class Program:
             [s for s in map(cut, self.segments) if keep(s)],
             [c for c in map(cut, self.cycles) if keep(c)],
             [p for p in map(cut, self.posts) if keep(p)],
+            self.factor,
         )
 
     def scale(self, factor: float) -> "Program":
@@ -139,6 +165,7 @@ class Program:
             [replace(s, a=s.a * factor, b=s.b * factor) for s in self.segments],
             [replace(c, a=c.a * factor, b=c.b * factor) for c in self.cycles],
             [replace(p, a=p.a * factor) for p in self.posts],
+            self.factor * factor,
         )
 
     # ------------------------------------------------------------------ kernels
@@ -179,7 +206,14 @@ class Program:
             if lo < hi:
                 steps = np.arange(lo - p.shift, hi - p.shift, dtype=np.int64)
                 view = out[lo - start : hi - start]
-                view[...] = p.a + (view - p.a) * np.asarray(p.fn(steps), dtype=np.float64)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    view[...] = p.a + (view - p.a) * np.asarray(p.fn(steps), dtype=np.float64)
+                    finite = np.all(np.isfinite(view))
+                if not finite:  # only a scale far above 1 gets here
+                    raise ValueError("Expected finite learning rates, but the per-iteration scale_fn scales them to inf")
+        if self.factor > 1 and not np.all(np.isfinite(out)):
+            raise ValueError(f"Expected finite learning rates, but factor={self.factor!r} scales them beyond "
+                             f"the range of {out.dtype}")
 
 
 def cycle_range(begin: int, end: int, origin: float, period: float, start: int, stop: int) -> tuple[int, int]:

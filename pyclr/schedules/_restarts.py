@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["cycle_starts"]
+from .. import _validate as v
+
+__all__ = ["cycle_starts", "check_cycle_count", "MAX_CYCLES"]
+
+#: Most cycles a schedule may need before step 2**53 (or before its cycles shrink to one step).
+#: Cycles are listed from the first one, so a factor barely above 1 (T_mult=1.0000001: 2e8 cycles
+#: of almost equal length) made every window far into the run list millions of them.
+MAX_CYCLES = 2**20
 
 
 def cycle_lengths(first: int, factor: float, count: int) -> np.ndarray:
@@ -43,3 +50,14 @@ def cycle_starts(first: int, factor: float, stop: int, limit: int | None = None)
         if starts[-1] >= stop or n == limit or (factor < 1 and lengths[-1] == 1):
             return starts
         count *= 2
+
+
+def check_cycle_count(name: str, first: int, factor: float, limit: int | None) -> None:
+    """Raise ValueError naming ``name`` (the factor) when its cycles need more than MAX_CYCLES
+    cycles to reach step 2**53 (a factor of exactly 1 is periodic and never listed)."""
+    if factor == 1 or (limit is not None and limit <= MAX_CYCLES):
+        return
+    starts = cycle_starts(first, factor, v.MAX_INT, MAX_CYCLES + 1 if limit is None else min(limit, MAX_CYCLES + 1))
+    if len(starts) - 1 > MAX_CYCLES:
+        raise ValueError(f"Expected {name} of 1 or further from it (cycles of {first} * {name}**i steps take more "
+                         f"than 2**20 cycles to reach step 2**53), but got {factor!r}")

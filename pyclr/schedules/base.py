@@ -8,19 +8,57 @@ was called ``t`` times.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import os
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 import numpy as np
 
 from .. import _validate as v
 from ._program import Program
 
-__all__ = ["Schedule"]
+__all__ = ["Schedule", "spec"]
 
 _MAX_STEP = v.MAX_INT  # steps stay exact in float64 arithmetic
+#: Most threads a window is split over (as analyze's n_threads): a thread pool of 10**12 workers
+#: is a typo, not a request.
+MAX_THREADS = 1024
 _DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 _REGISTRY: dict[str, type["Schedule"]] = {}
+
+
+def spec(*positional: str) -> Callable[[type], type]:
+    """Class decorator: a frozen dataclass whose fields other than ``positional`` are keyword-only.
+
+    What ``dataclasses.KW_ONLY`` does from Python 3.10 on, here on every supported Python (3.9
+    has no KW_ONLY): fields keep their order, the generated ``__init__`` refuses more than
+    ``len(positional)`` positional arguments, and its signature (which the factories bind and
+    ``help()`` shows) marks the others keyword-only.
+    """
+    def wrap(cls: type) -> type:
+        cls = dataclasses.dataclass(frozen=True)(cls)
+        init = cls.__init__
+        names = [f.name for f in dataclasses.fields(cls)]
+        if names[: len(positional)] != list(positional):  # a typo here would silently change the API
+            raise TypeError(f"{cls.__name__}: positional fields {positional} must lead its fields {names}")
+        signature = inspect.signature(init)
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        params = [p if p.name == "self" or p.name in positional else p.replace(kind=keyword)
+                  for p in signature.parameters.values()]
+
+        @functools.wraps(init)
+        def __init__(self, *args, **kwargs):
+            if len(args) > len(positional):
+                raise TypeError(f"{cls.__name__}() takes at most {len(positional)} positional arguments "
+                                f"({', '.join(positional)}), but {len(args)} were given")
+            init(self, *args, **kwargs)
+
+        __init__.__signature__ = signature.replace(parameters=params)
+        cls.__init__ = __init__
+        return cls
+
+    return wrap
 
 
 def _check_window(n: Any, start: Any) -> tuple[int, int]:
@@ -36,7 +74,10 @@ def _check_threads(threads: Any) -> int:
         return 1
     if isinstance(threads, str) and threads == "auto":
         return os.cpu_count() or 1
-    return v.int_at_least("threads", threads, 1)
+    threads = v.int_at_least("threads", threads, 1)
+    if threads > MAX_THREADS:
+        raise ValueError(f"Expected threads from 1 to {MAX_THREADS} (or 'auto'), but got {threads}")
+    return threads
 
 
 def _prepare_out(out: Any, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
@@ -161,6 +202,7 @@ class Schedule:
 
     def at(self, t: int) -> float | tuple[float, ...]:
         """The LR of step ``t`` (a tuple per group for per-group schedules)."""
+        t = v.int_at_least("t", t, 0)  # errors name t, not the window's start
         row = self.values(1, start=t)
         return float(row[0]) if row.ndim == 1 else tuple(float(x) for x in row[:, 0])
 
@@ -177,7 +219,7 @@ class Schedule:
             raise ValueError(f"Expected a dict with a 'policy' key, but got {data!r}")
         data = dict(data)
         name = data.pop("policy")
-        if name not in _REGISTRY:
+        if not isinstance(name, str) or name not in _REGISTRY:
             raise ValueError(f"Expected policy in {sorted(_REGISTRY)}, but got {name!r}")
         cls = _REGISTRY[name]
         return cls._from_fields(data)

@@ -3,19 +3,24 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import KW_ONLY, dataclass
 from typing import Any, Callable, ClassVar
 
 import numpy as np
 
 from .. import _validate as v
-from ._program import COS, LINEAR, POW, Cycles, Program, Segment, Wave, cycle_range, interpolation, Post
-from .base import Schedule
+from ._program import COS, LINEAR, POW, Cycles, Post, Program, Wave, cycle_range, ramp
+from .base import Schedule, spec
 from .scale import Scale
 
 __all__ = ["Cyclic"]
 
 FOREVER = 2**62
+#: Bounds of step_size_up and step_size_down. A cyclic schedule compiles into the list of its
+#: cycles in the window, so a cycle must span at least one step (step_size_up=1e-9 asked for
+#: 37 GiB); a phase of less than a millionth of a step is no phase a run can have, and its
+#: reciprocal would overflow long before 5e-324; beyond 2**53 steps are not exact in float64.
+_MIN_STEP_SIZE = 1e-6
+_MAX_STEP_SIZE = float(v.MAX_INT)
 _MODES = ("triangular", "triangular2", "exp_range")
 _WAVES = ("triangular", "sine", "parabolic")
 
@@ -35,6 +40,13 @@ def _wave_pieces(wave: str, up: float, down: float, e: float) -> tuple[tuple[flo
     return ((0.0, rise), (up, fall))
 
 
+def _step_size(name: str, value: Any) -> float:
+    size = v.positive(name, value)
+    if not _MIN_STEP_SIZE <= size <= _MAX_STEP_SIZE:
+        raise ValueError(f"Expected {name} in [1e-06, 2**53], but got {value!r}")
+    return size
+
+
 def _evaluate_scale(fn: Any, u: np.ndarray) -> np.ndarray:
     """A scale evaluated on an array: vectorised when the callable accepts arrays, else per element."""
     try:
@@ -48,7 +60,7 @@ def _evaluate_scale(fn: Any, u: np.ndarray) -> np.ndarray:
     return result
 
 
-@dataclass(frozen=True)
+@spec("base_lr", "max_lr", "step_size_up", "step_size_down")
 class Cyclic(Schedule):
     r"""Cyclical learning rate (Smith 2017), a superset of torch's ``CyclicLR``.
 
@@ -61,6 +73,9 @@ class Cyclic(Schedule):
     amplitude scale (``mode`` or ``scale_fn``), and ``b_c = base_lr * base_decay**(c-1)``,
     ``m_c = max_lr * max_decay**(c-1)`` the (optionally decaying) bounds. ``exp_range``
     scales by ``gamma**t`` with ``t`` the *global* step, exactly as torch does.
+
+    ``step_size_up`` and ``step_size_down`` count steps and may be fractional, as in torch; each
+    lies in [1e-6, 2**53] and a cycle spans at least one step (their sum >= 1).
 
     Momentum cycles inversely (``max_momentum`` at the bounds' base, ``base_momentum`` at the
     peak), like torch's; it is only computed by :meth:`momentum` and never applied unless asked.
@@ -88,7 +103,6 @@ class Cyclic(Schedule):
     max_lr: float
     step_size_up: float = 2000
     step_size_down: float | None = None
-    _: KW_ONLY
     mode: str = "triangular"
     gamma: float = 1.0
     scale_fn: Scale | Callable[[Any], Any] | None = None
@@ -109,9 +123,12 @@ class Cyclic(Schedule):
         set_("max_lr", v.nonnegative("max_lr", self.max_lr))
         if self.max_lr < self.base_lr:
             raise ValueError(f"Expected max_lr >= base_lr, but got max_lr={self.max_lr} < base_lr={self.base_lr}")
-        set_("step_size_up", v.positive("step_size_up", self.step_size_up))
+        set_("step_size_up", _step_size("step_size_up", self.step_size_up))
         down = self.step_size_up if self.step_size_down is None else self.step_size_down
-        set_("step_size_down", v.positive("step_size_down", down))
+        set_("step_size_down", _step_size("step_size_down", down))
+        if self.step_size_up + self.step_size_down < 1:
+            raise ValueError("Expected step_size_up + step_size_down >= 1 (a cycle of at least one step), "
+                             f"but got {self.step_size_up!r} + {self.step_size_down!r}")
         v.choice("mode", self.mode, _MODES)
         set_("gamma", v.in_range("gamma", self.gamma, 0.0, 1.0, low_open=True))
         if self.scale_fn is not None and not (isinstance(self.scale_fn, Scale) or callable(self.scale_fn)):
@@ -128,6 +145,10 @@ class Cyclic(Schedule):
         v.choice("tail_shape", self.tail_shape, ("linear", "cos", "exp"))
         if self.tail_shape == "exp" and self.tail_lr == 0.0:
             raise ValueError("Expected positive tail_lr with tail_shape='exp', but got 0.0")
+        if (self.tail_shape == "exp" and self.tail_lr is not None and self.cycles is not None
+                and self._last_base() == 0.0):  # a geometric ramp cannot leave 0
+            raise ValueError("Expected a positive last base LR base_lr * base_decay**(cycles - 1) with "
+                             f"tail_shape='exp', but got {self.base_lr!r} * {self.base_decay!r}**{self.cycles - 1} = 0.0")
         base_m, max_m = v.momentum_bounds(self.base_momentum, self.max_momentum)
         set_("base_momentum", base_m)
         set_("max_momentum", max_m)
@@ -168,7 +189,10 @@ class Cyclic(Schedule):
     @property
     def cycles_end(self) -> int:
         """First step after the cycle limit (a huge number when cycles is None)."""
-        return FOREVER if self.cycles is None else math.ceil(self.cycles * self.period)
+        return FOREVER if self.cycles is None else min(math.ceil(self.cycles * self.period), FOREVER)
+
+    def _last_base(self) -> float:
+        return self.base_lr * self.base_decay ** (self.cycles - 1)
 
     # ---------------------------------------------------------------- program
     def _program(self, start: int, stop: int, channel: str) -> Program:
@@ -187,6 +211,10 @@ class Cyclic(Schedule):
         else:
             low = np.full_like(j, self.max_momentum)
             amp = -(self.max_momentum - self.base_momentum) * f
+        with np.errstate(over="ignore", invalid="ignore"):
+            finite = np.all(np.isfinite(low + amp))
+        if not finite:  # only a scale_fn far above 1 gets here
+            raise ValueError(f"Expected finite cycle bounds, but scale_fn={scale!r} scales the amplitude to inf")
         pieces = _wave_pieces(self.wave, self.step_size_up, self.step_size_down, envelope)
         program = Program([], [Cycles(0, end, 0.0, period, j0, low, amp, pieces)], [])
         if per_iteration and not envelope and scale is not None:
@@ -198,9 +226,7 @@ class Cyclic(Schedule):
     def _tail(self, channel: str, end: int) -> Program:
         if channel == "momentum":
             return Program.constant(self.max_momentum, end, FOREVER)
-        last_base = self.base_lr * self.base_decay ** (self.cycles - 1)
+        last_base = self._last_base()
         target = last_base if self.tail_lr is None else self.tail_lr
-        a, b, wave = interpolation(self.tail_shape, last_base, target, self.tail_steps)
-        return Program(
-            [Segment(end, end + self.tail_steps, float(end), a, b, wave)], [], []
-        ).add(Program.constant(target, end + self.tail_steps, FOREVER))
+        tail = ramp(self.tail_shape, end, end + self.tail_steps, float(end), self.tail_steps, last_base, target)
+        return Program([tail], [], []).add(Program.constant(target, end + self.tail_steps, FOREVER))

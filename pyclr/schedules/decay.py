@@ -1,14 +1,14 @@
 """Warmup, stable and decay phases; constant and step-decay schedules."""
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from .. import _validate as v
-from ._program import ONE, Cycles, Program, Segment, cycle_range, interpolation
-from .base import Schedule
+from ._program import ONE, Cycles, Program, Segment, cycle_range, ramp
+from .base import Schedule, spec
 from .cyclic import FOREVER
 
 __all__ = ["WarmupDecay", "Constant", "StepDecay"]
@@ -16,7 +16,7 @@ __all__ = ["WarmupDecay", "Constant", "StepDecay"]
 _DECAYS = ("cos", "linear", "poly", "exp", "1-sqrt", "constant")
 
 
-@dataclass(frozen=True)
+@spec("max_lr", "total_steps", "warmup_steps")
 class WarmupDecay(Schedule):
     r"""Warmup, an optional stable phase, a decay, then hold: warmup+cosine, WSD and friends.
 
@@ -46,7 +46,6 @@ class WarmupDecay(Schedule):
     max_lr: float
     total_steps: int
     warmup_steps: int = 0
-    _: KW_ONLY
     decay: str = "cos"
     decay_steps: int | None = None
     start_lr: float = 0.0
@@ -84,14 +83,12 @@ class WarmupDecay(Schedule):
     def _program(self, start: int, stop: int, channel: str) -> Program:
         W, T = self.warmup_steps, self.total_steps
         D = T - W if self.decay_steps is None else self.decay_steps
-        a, b, wave = interpolation(self.warmup, self.start_lr, self.max_lr, W)
         decay_from = T - D
-        a2, b2, wave2 = interpolation(self.decay, self.max_lr, self.min_lr, D, self.power)
         final = self.max_lr if self.decay == "constant" else self.min_lr
         program = Program(
-            [Segment(0, W, 0.0, a, b, wave),
+            [ramp(self.warmup, 0, W, 0.0, W, self.start_lr, self.max_lr),
              Segment(W, decay_from, float(W), self.max_lr, 0.0, ONE),
-             Segment(decay_from, T, float(decay_from), a2, b2, wave2),
+             ramp(self.decay, decay_from, T, float(decay_from), D, self.max_lr, self.min_lr, self.power),
              Segment(T, FOREVER, float(T), final, 0.0, ONE)],
             [], [],
         ).clip(0, FOREVER)
@@ -117,7 +114,7 @@ class Constant(Schedule):
         return Program.constant(self.lr, 0, FOREVER)
 
 
-@dataclass(frozen=True)
+@spec("lr", "step_size")
 class StepDecay(Schedule):
     """``lr * gamma**floor(t / step_size)``, torch's ``StepLR``.
 
@@ -129,7 +126,6 @@ class StepDecay(Schedule):
     policy: ClassVar[str] = "step_decay"
     lr: float
     step_size: int
-    _: KW_ONLY
     gamma: float = 0.1
 
     def __post_init__(self):

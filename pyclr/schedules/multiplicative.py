@@ -1,21 +1,20 @@
 """Multiplicative cyclic schedules (Portes et al. 2022): one run, many training budgets."""
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from .. import _validate as v
-from ._program import Program, Segment, interpolation
-from ._restarts import cycle_starts
-from .base import Schedule
+from ._program import Cycles, Program, cycle_range, ramp
+from ._restarts import check_cycle_count, cycle_starts
+from .base import Schedule, spec
 from .cyclic import FOREVER
 
 __all__ = ["MultiplicativeCycles"]
 
 
-@dataclass(frozen=True)
+@spec("max_lr", "first_cycle")
 class MultiplicativeCycles(Schedule):
     r"""Cycles whose lengths grow by ``factor``, each annealing from ``max_lr`` to ``min_lr``.
 
@@ -44,7 +43,6 @@ class MultiplicativeCycles(Schedule):
 
     max_lr: float
     first_cycle: int
-    _: KW_ONLY
     factor: float = 2
     min_lr: float = 0.0
     n_cycles: int | None = None
@@ -55,7 +53,9 @@ class MultiplicativeCycles(Schedule):
         set_("max_lr", v.nonnegative("max_lr", self.max_lr))
         set_("first_cycle", v.int_at_least("first_cycle", self.first_cycle, 2))
         factor = self.factor
-        set_("factor", int(factor) if isinstance(factor, int) else v.positive("factor", factor))
+        # an int stays an int (its cycle lengths are exact integer products); a bool is no number here
+        is_int = isinstance(factor, int) and not isinstance(factor, bool)
+        set_("factor", int(factor) if is_int else v.positive("factor", factor))
         if self.factor < 1:
             raise ValueError(f"Expected factor >= 1, but got {factor!r}")
         set_("min_lr", v.nonnegative("min_lr", self.min_lr))
@@ -64,12 +64,17 @@ class MultiplicativeCycles(Schedule):
         if self.n_cycles is not None:
             set_("n_cycles", v.int_at_least("n_cycles", self.n_cycles, 1))
         v.choice("anneal", self.anneal, ("linear", "cos"))
+        check_cycle_count("factor", self.first_cycle, self.factor, self.n_cycles)
 
     def cycle_ends(self, n: int | None = None) -> list[int]:
         """Last step of every cycle (of the first ``n`` steps when the cycle count is unbounded)."""
         if self.n_cycles is None and n is None:
             raise ValueError("Expected n (a number of steps) for a schedule without n_cycles, but got None")
         stop = FOREVER if n is None else v.int_at_least("n", n, 0)
+        if self.factor == 1:  # equal cycles, in closed form
+            count = -(-stop // self.first_cycle) if self.n_cycles is None else self.n_cycles
+            ends = self.first_cycle * np.arange(1, count + 1, dtype=np.int64) - 1
+            return ends[ends < stop].tolist()
         starts = cycle_starts(self.first_cycle, self.factor, stop, self.n_cycles)
         ends = (starts[1:] - 1).tolist()
         return [e for e in ends if e < stop]
@@ -78,14 +83,29 @@ class MultiplicativeCycles(Schedule):
         return float(len(self.cycle_ends(n)))
 
     def _program(self, start: int, stop: int, channel: str) -> Program:
+        if self.factor == 1:
+            return self._periodic(start, stop)
         starts = cycle_starts(self.first_cycle, self.factor, stop, self.n_cycles)
         first = max(0, int(np.searchsorted(starts, start, side="right")) - 1)
         segments = []
         for i in range(first, len(starts) - 1):
             b0, b1 = int(starts[i]), int(starts[i + 1])
-            a, b, wave = interpolation(self.anneal, self.max_lr, self.min_lr, b1 - b0 - 1)
-            segments.append(Segment(b0, b1, float(b0), a, b, wave))
+            segments.append(ramp(self.anneal, b0, b1, float(b0), b1 - b0 - 1, self.max_lr, self.min_lr))
         program = Program(segments, [], [])
         if self.n_cycles is not None:
             program = program.add(Program.constant(self.min_lr, int(starts[-1]), FOREVER))
+        return program
+
+    def _periodic(self, start: int, stop: int) -> Program:
+        """factor=1: equal cycles as one repeating template (listing them from the first one took
+        time and memory in proportion to the step, and hung far into a run)."""
+        length = self.first_cycle
+        end = FOREVER if self.n_cycles is None else min(self.n_cycles * length, FOREVER)
+        j0, j1 = cycle_range(0, end, 0.0, float(length), start, stop)
+        one = ramp(self.anneal, 0, length, 0.0, length - 1, self.max_lr, self.min_lr)
+        block = Cycles(0, end, 0.0, float(length), j0, np.full(j1 - j0, one.a), np.full(j1 - j0, one.b),
+                       ((0.0, one.wave),))
+        program = Program([], [block], [])
+        if self.n_cycles is not None:
+            program = program.add(Program.constant(self.min_lr, end, FOREVER))
         return program

@@ -2,18 +2,17 @@
 from __future__ import annotations
 
 import math
-from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar
 
 from .. import _validate as v
-from ._program import Program, Segment, interpolation
-from .base import Schedule
+from ._program import Program, ramp
+from .base import Schedule, spec
 from .cyclic import FOREVER
 
 __all__ = ["OneCycle"]
 
 
-@dataclass(frozen=True)
+@spec("max_lr", "total_steps")
 class OneCycle(Schedule):
     r"""One-cycle learning rate, identical to torch's ``OneCycleLR`` on every step it defines.
 
@@ -46,7 +45,6 @@ class OneCycle(Schedule):
 
     max_lr: float
     total_steps: int | None = None
-    _: KW_ONLY
     epochs: int | None = None
     steps_per_epoch: int | None = None
     pct_start: float = 0.3
@@ -79,6 +77,9 @@ class OneCycle(Schedule):
         set_("final_div_factor", v.positive("final_div_factor", self.final_div_factor))
         if not math.isfinite(self.max_lr / self.div_factor):
             raise ValueError(f"Expected a finite initial LR max_lr / div_factor, but got {self.max_lr!r} / {self.div_factor!r}")
+        if not math.isfinite(self.max_lr / self.div_factor / self.final_div_factor):
+            raise ValueError("Expected a finite final LR max_lr / div_factor / final_div_factor, but got "
+                             f"{self.max_lr!r} / {self.div_factor!r} / {self.final_div_factor!r}")
         set_("three_phase", v.boolean("three_phase", self.three_phase))
         base_m, max_m = v.momentum_bounds(self.base_momentum, self.max_momentum)
         set_("base_momentum", base_m)
@@ -116,8 +117,7 @@ class OneCycle(Schedule):
             # step k belongs to the first phase with k <= end; the last takes the rest
             last = T - 1 if i == len(phases) - 1 else math.floor(end)
             if last >= first:
-                a, b, wave = interpolation(self.anneal_strategy, v0, v1, end - previous_end)
-                segments.append(Segment(first, last + 1, previous_end, a, b, wave))
+                segments.append(ramp(self.anneal_strategy, first, last + 1, previous_end, end - previous_end, v0, v1))
                 first = last + 1
             previous_end = end
         final = phases[-1][2]

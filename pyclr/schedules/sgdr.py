@@ -2,21 +2,20 @@
 from __future__ import annotations
 
 import math
-from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar
 
 import numpy as np
 
 from .. import _validate as v
 from ._program import COS, Cycles, Program, Segment, Wave, cycle_range
-from ._restarts import cycle_starts
-from .base import Schedule
+from ._restarts import check_cycle_count, cycle_starts
+from .base import Schedule, spec
 from .cyclic import FOREVER
 
 __all__ = ["SGDR"]
 
 
-@dataclass(frozen=True)
+@spec("max_lr", "T_0")
 class SGDR(Schedule):
     r"""Cosine annealing with warm restarts, as torch's ``CosineAnnealingWarmRestarts`` stepped with ``step()``.
 
@@ -44,7 +43,6 @@ class SGDR(Schedule):
 
     max_lr: float
     T_0: int
-    _: KW_ONLY
     T_mult: float = 1
     eta_min: float = 0.0
     decay: float = 1.0
@@ -55,8 +53,10 @@ class SGDR(Schedule):
         set_("max_lr", v.nonnegative("max_lr", self.max_lr))
         set_("T_0", v.int_at_least("T_0", self.T_0, 1))
         mult = self.T_mult
-        set_("T_mult", int(mult) if isinstance(mult, int) else v.positive("T_mult", mult))
-        if isinstance(mult, int) and mult < 1:
+        # an int stays an int (its restarts are exact integer products); a bool is no number here
+        is_int = isinstance(mult, int) and not isinstance(mult, bool)
+        set_("T_mult", int(mult) if is_int else v.positive("T_mult", mult))
+        if is_int and mult < 1:
             raise ValueError(f"Expected positive T_mult, but got {mult!r}")
         set_("eta_min", v.nonnegative("eta_min", self.eta_min))
         if self.eta_min > self.max_lr:
@@ -64,8 +64,12 @@ class SGDR(Schedule):
         set_("decay", v.in_range("decay", self.decay, 0.0, 1.0, low_open=True))
         if self.cycles is not None:
             set_("cycles", v.int_at_least("cycles", self.cycles, 1))
+        check_cycle_count("T_mult", self.T_0, self.T_mult, self.cycles)
 
     def cycles_in(self, n: int) -> float:
+        if self.T_mult == 1:  # equal cycles: no list of restarts (it would have n / T_0 entries)
+            count = n / self.T_0
+            return float(min(count, self.cycles)) if self.cycles is not None else count
         starts = cycle_starts(self.T_0, self.T_mult, n, self.cycles)
         full = int(np.searchsorted(starts, n, side="right")) - 1
         if full >= len(starts) - 1:
@@ -79,7 +83,7 @@ class SGDR(Schedule):
         if channel != "lr":
             raise ValueError("sgdr carries no momentum channel")  # unreachable: has_momentum is False
         if self.T_mult == 1:
-            end = FOREVER if self.cycles is None else self.cycles * self.T_0
+            end = FOREVER if self.cycles is None else min(self.cycles * self.T_0, FOREVER)
             return self._periodic(0, end, 0, self.T_0, start, stop).add(Program.constant(self.eta_min, end, FOREVER))
         starts = cycle_starts(self.T_0, self.T_mult, stop, self.cycles)
         segments = []
