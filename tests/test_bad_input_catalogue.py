@@ -1090,8 +1090,14 @@ def _call(call, expect, files: Files) -> Outcome:
 FRONT_END_ONLY = {"sgdr-T_mult-barely-above-one-late-window", "multiplicative_cycles-factor-barely-above-one-late-window"}
 
 
+#: Rows that call pyclr.torch (the torch extra).
+TORCH_ROWS = ("ScheduledLR", "attach", "range_test")
+
+
 @pytest.mark.parametrize("call,expect", CATALOGUE)
 def test_catalogue(request, tmp_path, call, expect):
+    if request.node.callspec.id.startswith(TORCH_ROWS):  # pyclr.torch needs torch: skip without it
+        pytest.importorskip("torch")
     saved = _backend._active
     outcomes = {}
     backends = BACKENDS[:1] if request.node.callspec.id in FRONT_END_ONLY else BACKENDS
