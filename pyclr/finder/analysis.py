@@ -189,7 +189,16 @@ def _with_interval(a: Analysis, p: _Prepared, fit: np.ndarray, resamples: int, n
     n = p.x.shape[0]
     copies = resample.resampled_losses(p.y, fit, resamples)
     X = np.ascontiguousarray(np.broadcast_to(p.x, (resamples, n)))
-    res = _run_batch(X, copies, np.full(resamples, n, dtype=np.int64), p.width, n_threads)[2]
+    fits, _, res = _run_batch(X, copies, np.full(resamples, n, dtype=np.int64), p.width, n_threads)
+    # the copies get the rule the log got: a copy with an instability burst before its minimum is
+    # analysed again up to the burst (one more batched call for those)
+    cuts = [(r, bursts.first_burst(copies[r], fits[r], int(res[r, C.R_MIN]), float(res[r, C.R_SIGMA])))
+            for r in range(resamples)]
+    cuts = [(r, j) for r, j in cuts if j > 0]
+    if cuts:
+        rows = np.array([r for r, _ in cuts])
+        res[rows] = _run_batch(np.ascontiguousarray(X[rows]), np.ascontiguousarray(copies[rows]),
+                               np.array([j for _, j in cuts], dtype=np.int64), p.width, n_threads)[2]
     found = (res[:, C.R_MIN] >= 0) & np.isfinite(res[:, C.R_XBASE]) & np.isfinite(res[:, C.R_XMAX])
     if not found.any():
         return a
@@ -384,9 +393,10 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
         resampled (each point takes the residual from the smoothed curve of a random point at
         most 3 positions away; :mod:`pyclr.finder.resample`) and report the 5th-95th percentile range
         of the bounds as ``interval``. A ``max_lr`` range wider than 2x adds a reason (combine
-        runs). It costs ``resamples`` analyses, in one batched kernel call. On the seed runs in
-        tests/data (40 configurations of three models, 20-40 seeds each) the range is 0.43-1.92
-        times as wide as the seeds' actual spread of ``max_lr`` in log-LR (median 1.00): too wide
+        runs). It costs ``resamples`` analyses, in one batched kernel call (a second one for the
+        copies with an instability burst, analysed up to it like the log). On the seed runs in
+        tests/data (40 configurations of three models, 20-40 seeds each) the range is 0.43-2.0
+        times as wide as the seeds' actual spread of ``max_lr`` in log-LR (median 1.06): too wide
         on 50-iteration sweeps, too narrow on 400-iteration ones and on a small CNN with
         SGD-momentum (``python benchmarks/stability.py``).
 
