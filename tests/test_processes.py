@@ -22,20 +22,10 @@ import pytest
 
 import pyclr
 from pyclr import _backend
+from conftest import available_backends
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
-
-
-def _backends() -> list[str]:
-    names = []
-    for name in _backend.BACKENDS:
-        try:
-            _backend.load(name)
-        except ImportError:
-            continue
-        names.append(name)
-    return names
 
 
 def _use(name: str) -> None:
@@ -86,7 +76,7 @@ def serial():
     results = {}
     saved = _backend._active
     try:
-        for name in _backends():
+        for name in available_backends():
             _use(name)
             results[name] = [work(s) for s in SEEDS]
     finally:
@@ -95,7 +85,7 @@ def serial():
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
-@pytest.mark.parametrize("name", _backends())
+@pytest.mark.parametrize("name", available_backends())
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_process_pools_give_serial_results(serial, name, method):
     if method not in multiprocessing.get_all_start_methods():
@@ -106,7 +96,7 @@ def test_process_pools_give_serial_results(serial, name, method):
     assert got == serial[name]
 
 
-@pytest.mark.parametrize("name", _backends())
+@pytest.mark.parametrize("name", available_backends())
 def test_threads_give_serial_results(serial, name, monkeypatch):
     monkeypatch.setattr(_backend, "_active", (name, _backend.load(name)))
     with ThreadPoolExecutor(8) as pool:

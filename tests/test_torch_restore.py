@@ -72,15 +72,7 @@ def _setup(kind: str):
     x = torch.randn(32, 8)
     y = torch.randint(0, 3, (32,))
     for _ in range(3):  # optimizer state, running stats, scaler growth
-        opt.zero_grad()
-        loss = F.cross_entropy(model(x), y)
-        if scaler is None:
-            loss.backward()
-            opt.step()
-        else:
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
+        _step(model, opt, scaler, x, y)
     F.cross_entropy(model(x), y).backward()  # gradients left behind
     model.bn.eval()  # mixed flags: restored as found
     return model, opt, scaler, kw
@@ -123,7 +115,11 @@ def _same(a, b, path="") -> None:
 def _train_on(model, opt, scaler):
     """One ordinary step after the test: nothing left half-done (scaler flags, hooks)."""
     model.train()
-    x, y = torch.randn(16, 8), torch.randint(0, 3, (16,))
+    _step(model, opt, scaler, torch.randn(16, 8), torch.randint(0, 3, (16,)))
+
+
+def _step(model, opt, scaler, x, y):
+    """One optimizer step, through the GradScaler when there is one."""
     opt.zero_grad()
     loss = F.cross_entropy(model(x), y)
     if scaler is None:
