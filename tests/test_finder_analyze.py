@@ -11,7 +11,7 @@ import pyclr
 
 HERE = os.path.dirname(__file__)
 SEEDS = os.path.join(HERE, "data", "seed_runs")
-SHARED = os.environ.get("PYCLR_RANGETESTS", "/work/shared/data/rangetests")
+SHARED = os.environ.get("PYCLR_RANGETESTS", os.path.join(HERE, "data", "rangetests"))
 SHARED_LOGS = sorted(p for p in glob.glob(os.path.join(SHARED, "*.csv"))
                      if "__" not in os.path.basename(p) and "reference" not in p)
 
