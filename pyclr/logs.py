@@ -21,7 +21,7 @@ import numpy as np
 from . import _backend
 from .finder._input import check_pair
 
-__all__ = ["RangeTestLog", "load_log", "LR_COLUMNS", "LOSS_COLUMNS"]
+__all__ = ["RangeTestLog", "load_log", "sweep_paths", "LR_COLUMNS", "LOSS_COLUMNS"]
 
 #: Column names tried for the learning rate, in order (case-insensitive).
 LR_COLUMNS = ("lr", "learning_rate", "learning-rate", "learningrate", "lrs", "lr_used", "eta", "step_lr")
@@ -113,6 +113,13 @@ def _from_mapping(d: dict, lr, loss, source: str, smoothed: bool) -> RangeTestLo
 def _make(a, b, source, ca, cb, smoothed) -> RangeTestLog:
     lrs, losses = check_pair(a, b, min_points=1, source=source, names=("lr", "loss"))
     return RangeTestLog(lrs, losses, source, ca, cb, bool(smoothed))
+
+
+def sweep_paths(path: Union[str, os.PathLike], sweeps: int) -> list:
+    """The files a range test of several sweeps is saved to (``RangeTestRuns.save``, ``pyclr demo
+    --csv``): ``rt.csv`` -> ``rt_run0.csv``, ``rt_run1.csv``, ..."""
+    stem, ext = os.path.splitext(os.fspath(path))
+    return [f"{stem}_run{i}{ext or '.csv'}" for i in range(sweeps)]
 
 
 def load_log(path: Union[str, os.PathLike, Any], lr: Any = None, loss: Any = None) -> RangeTestLog:

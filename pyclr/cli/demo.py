@@ -21,6 +21,7 @@ import time
 
 from ._exit import (EXIT_BAD_OUTPUT, EXIT_INCONCLUSIVE, EXIT_MISSING_DEPENDENCY, EXIT_OK, EXIT_USAGE,
                     epilog)
+from ..logs import sweep_paths
 from ._output import check_output, write_output
 
 __all__ = ["add_parser", "run"]
@@ -59,15 +60,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def _csv_paths(path: str, repeats: int) -> list:
-    """The files ``RangeTestRuns.save(path)`` writes: ``rt.csv`` -> ``rt_run0.csv``, ..."""
-    stem, ext = os.path.splitext(os.fspath(path))
-    return [f"{stem}_run{i}{ext or '.csv'}" for i in range(repeats)]
-
-
 def _check_outputs(args) -> None:
     """Before the range test and the training: a bad --csv / --plot fails in a second, not after them."""
-    for path in _csv_paths(args.csv, args.repeats) if args.csv else ():
+    for path in sweep_paths(args.csv, args.repeats) if args.csv else ():
         check_output(path, args.force, "--csv")
     if args.plot:
         check_output(args.plot, args.force, "--plot")
@@ -212,7 +207,7 @@ def run(args) -> int:
     for i, res in enumerate(runs):
         print(f"  sweep {i}: {len(res)} points, {stop.get(res.stop_reason, res.stop_reason)} at lr {res.lrs[-1]:.3g}")
     if args.csv:
-        paths = _csv_paths(args.csv, len(runs))
+        paths = sweep_paths(args.csv, len(runs))
         for res, path in zip(runs, paths):
             write_output(path, res.save, args.force, "--csv")
         print(f"  logs saved to {', '.join(paths)} (try: pyclr analyze {' '.join(paths)} --combine)")

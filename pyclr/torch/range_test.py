@@ -12,6 +12,8 @@ from typing import Any, Callable, Iterable, Iterator
 import numpy as np
 import torch
 
+from pyclr._json import json_safe
+from pyclr.logs import sweep_paths
 from pyclr._validate import boolean, choice, in_range, int_at_least, positive
 from pyclr.torch._snapshot import Snapshot
 
@@ -115,18 +117,15 @@ class RangeTestResult:
     def to_dict(self) -> dict:
         """JSON-safe: lists of floats (a non-finite loss, such as the one the test stopped on,
         as None: strict JSON has no NaN) and the run's settings."""
-        def floats(a):
-            return [float(v) if math.isfinite(v) else None for v in a.tolist()]
-
         out = {
-            "lrs": floats(self.lrs), "losses": floats(self.losses), "smoothed": floats(self.smoothed),
+            "lrs": self.lrs.tolist(), "losses": self.losses.tolist(), "smoothed": self.smoothed.tolist(),
             "steps": self.steps.tolist(), "stop_reason": self.stop_reason, "skipped_steps": self.skipped_steps,
             "group_ratios": list(self.group_ratios), "start_lr": self.start_lr, "end_lr": self.end_lr,
             "num_iter": self.num_iter, "step_mode": self.step_mode,
         }
         if self.train_losses is not None:
-            out["train_losses"] = floats(self.train_losses)
-        return out
+            out["train_losses"] = self.train_losses.tolist()
+        return json_safe(out)
 
 
 @dataclass(frozen=True)
@@ -203,8 +202,7 @@ class RangeTestRuns:
 
         ``pyclr analyze rt_run*.csv --combine`` analyses them together again.
         """
-        stem, ext = os.path.splitext(os.fspath(path))
-        paths = [f"{stem}_run{i}{ext or '.csv'}" for i in range(len(self.runs))]
+        paths = sweep_paths(path, len(self.runs))
         for run, target in zip(self.runs, paths):
             run.save(target)
         return paths
