@@ -216,7 +216,7 @@ def _with_interval(a: Analysis, p: _Prepared, fit: np.ndarray, resamples: int, n
     return replace(a, interval=interval, reasons=reasons)
 
 
-def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray, keep_arrays: bool = True,
+def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray,
                lrs: Optional[np.ndarray] = None) -> Analysis:
     lx, y, width = p.x, p.y, p.width
     n = lx.shape[0]
@@ -224,8 +224,7 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
         lrs = 10.0 ** lx
     reasons: list[str] = []
     span = float(lx[-1] - lx[0]) if n else 0.0
-    arrays = dict(lrs=lrs, losses=y, smoothed=fit, slope=slope) if keep_arrays else {}
-    common = dict(width=width, sweep=p.sweep, cleaning=tuple(p.notes), **arrays)
+    common = dict(width=width, sweep=p.sweep, cleaning=tuple(p.notes), lrs=lrs, losses=y, smoothed=fit, slope=slope)
     finite = int(np.count_nonzero(np.isfinite(y)))
     if n < _MIN_POINTS or finite < _MIN_POINTS or span < 2 * width or int(res[C.R_MIN]) < 0:
         if finite == 0 and p.cut_lr is not None:
