@@ -43,6 +43,9 @@ def as_float(name: str, value: Any) -> float:
 #: Largest integer argument accepted (steps, counts, sizes): every integer up to it is exact in
 #: float64, in which the kernels place steps, and sums of a few of them stay far inside int64.
 MAX_INT = 2**53
+#: Most threads one call may ask for (schedule windows, batched analyses): a pool of 10**12 workers
+#: is a typo, not a request.
+MAX_THREADS = 1024
 
 
 def as_int(name: str, value: Any) -> int:

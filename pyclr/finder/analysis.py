@@ -28,8 +28,6 @@ _MIN_POINTS = 8
 BIN_THRESHOLD = 200_000
 #: Fewest resampled copies for an interval (its 5th and 95th percentiles need a few points each side).
 MIN_RESAMPLES = 20
-#: Most threads for a batched analysis (each starts an OS thread with its own scratch rows).
-MAX_THREADS = 1024
 #: Most resampled copies: a 5-95% interval settles long before (each copy is one analysis).
 MAX_RESAMPLES = 10_000
 #: A max_lr interval wider than this (hi / lo) gets a reason: combine runs.
@@ -293,8 +291,8 @@ def check_options(width: Optional[float] = None, n_threads: int = 0, bin_thresho
     if width is not None:
         width = V.positive("width", width)
     n_threads = V.int_at_least("n_threads", n_threads, 0)
-    if n_threads > MAX_THREADS:
-        raise ValueError(f"Expected n_threads from 0 (all cores) to {MAX_THREADS}, but got {n_threads}")
+    if n_threads > V.MAX_THREADS:
+        raise ValueError(f"Expected n_threads from 0 (all cores) to {V.MAX_THREADS}, but got {n_threads}")
     bin_threshold = V.int_at_least("bin_threshold", bin_threshold, 16)
     resamples = V.int_at_least("resamples", resamples, 0)
     if 0 < resamples < MIN_RESAMPLES or resamples > MAX_RESAMPLES:

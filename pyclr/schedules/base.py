@@ -21,9 +21,6 @@ from ._program import Program
 __all__ = ["Schedule", "spec"]
 
 _MAX_STEP = v.MAX_INT  # steps stay exact in float64 arithmetic
-#: Most threads a window is split over (as analyze's n_threads): a thread pool of 10**12 workers
-#: is a typo, not a request.
-MAX_THREADS = 1024
 _DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 _REGISTRY: dict[str, type["Schedule"]] = {}
 
@@ -75,8 +72,8 @@ def _check_threads(threads: Any) -> int:
     if isinstance(threads, str) and threads == "auto":
         return os.cpu_count() or 1
     threads = v.int_at_least("threads", threads, 1)
-    if threads > MAX_THREADS:
-        raise ValueError(f"Expected threads from 1 to {MAX_THREADS} (or 'auto'), but got {threads}")
+    if threads > v.MAX_THREADS:
+        raise ValueError(f"Expected threads from 1 to {v.MAX_THREADS} (or 'auto'), but got {threads}")
     return threads
 
 
