@@ -245,6 +245,19 @@ class Schedule:
         """Number of cycles (possibly fractional) within the first ``n`` steps, where the policy has cycles."""
         return None
 
+    # --------------------------------------------------------------- other frameworks
+    def as_keras(self, n: int) -> Any:
+        """A ``keras.optimizers.schedules.LearningRateSchedule`` of the first ``n`` steps (see :mod:`pyclr.keras`)."""
+        from ..keras import KerasSchedule
+
+        return KerasSchedule(self, n)
+
+    def as_optax(self, n: int) -> Callable[[Any], Any]:
+        """A jit-compatible ``step -> lr`` function of the first ``n`` steps for optax (see :mod:`pyclr.jax`)."""
+        from ..jax import optax_schedule
+
+        return optax_schedule(self, n)
+
 
 def _from_jsonable(value: Any) -> Any:
     if isinstance(value, dict) and "policy" in value:
