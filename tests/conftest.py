@@ -1,4 +1,13 @@
-"""Shared fixtures: run kernel tests on every backend that can be loaded."""
+"""Shared fixtures: run kernel tests on every backend that can be loaded.
+
+Two switches keep CI from running a test twice and the default run fast:
+
+* ``--slow`` runs the tests marked ``slow`` (training small models end to end); without it they
+  are skipped, so plain ``pytest`` is the fast suite.
+* Tests that already cover every backend (through the ``kernels`` or ``use_backend`` fixture, or
+  by looping over :data:`BACKENDS` themselves, marked ``all_backends``) need one pass only: CI's
+  ``PYCLR_BACKEND=numba|numpy`` passes select ``-m "not all_backends"``.
+"""
 from __future__ import annotations
 
 import importlib.util
@@ -44,6 +53,27 @@ def use_backend(request, monkeypatch):
     """Route the public API through each available backend in turn; yields its name."""
     monkeypatch.setattr(_backend, "_active", (request.param, _backend.load(request.param)))
     yield request.param
+
+
+ALL_BACKEND_FIXTURES = {"kernels", "use_backend"}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", default=False,
+                     help="also run the tests marked slow (end-to-end training of small models)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "all_backends: the test itself covers every available backend")
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_slow = None if config.getoption("--slow") else pytest.mark.skip(reason="slow: run with pytest --slow")
+    for item in items:
+        if ALL_BACKEND_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.all_backends)
+        if skip_slow is not None and "slow" in item.keywords:
+            item.add_marker(skip_slow)
 
 
 def load_benchmark(name: str):

@@ -21,6 +21,7 @@ import math
 import re
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, event, example, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -29,6 +30,8 @@ import pyclr
 from pyclr import _backend
 from pyclr.finder import METHODS
 from conftest import BACKENDS
+
+pytestmark = pytest.mark.all_backends  # each test runs its own calls on every backend
 
 
 def fuzz(max_examples: int) -> settings:
@@ -449,7 +452,7 @@ _U_LOG = _u_log(1e-5, 10.0, 100)
 def _same_analysis(ref, got, name):
     for key in ("verdict", "reasons", "cleaning", "sweep"):
         assert getattr(got, key) == getattr(ref, key), f"{name}: {key} {getattr(got, key)!r} vs {getattr(ref, key)!r}"
-    for key in ("base_lr", "max_lr", "lr", "min_lr", "divergence_lr", "noise", "width"):
+    for key in ("base_lr", "max_lr", "lr", "loss_min_lr", "divergence_lr", "noise", "width"):
         _float_close(getattr(ref, key), getattr(got, key), f"{name}: {key}")
     for key in ("lrs", "losses", "smoothed", "slope"):
         _arrays_close(getattr(ref, key), getattr(got, key), f"{name}: {key}")

@@ -37,6 +37,8 @@ from pyclr import _backend
 from pyclr.cli import main as cli_main
 from conftest import BACKENDS
 
+pytestmark = pytest.mark.all_backends  # each test runs its own calls on every backend
+
 # --------------------------------------------------------------------------------------------------
 # fixtures the rows draw on
 # --------------------------------------------------------------------------------------------------

@@ -254,6 +254,7 @@ def test_valley_anchor_takes_the_middle_of_a_flat_floor(kernels):
     assert abs(sharp + 2.0) > 0.1
 
 
+@pytest.mark.all_backends
 def test_result_layout_is_named_once():
     """The C++ enum Slot and pyclr/_contract.py name the same result slots; numba and the
     NumPy reference import theirs from _contract."""

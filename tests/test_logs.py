@@ -499,6 +499,7 @@ def test_corrupt_compressed_and_binary_files(tmp_path, monkeypatch):
                    f"{tmp_path / 'log.csv.zst'}, but line 1 is binary data (another compression or file format?)")
 
 
+@pytest.mark.all_backends
 def test_headerless_csv_of_three_columns_is_not_guessed(tmp_path, monkeypatch):
     p = _write(tmp_path, "noheader.csv", "# step, lr, loss\n\n0,0.001,2.5\n1,0.01,2.0\n2,0.1,2.8\n")
     msg = _error_on_every_backend(monkeypatch, p)

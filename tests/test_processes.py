@@ -24,6 +24,8 @@ import pyclr
 from pyclr import _backend
 from conftest import available_backends
 
+pytestmark = pytest.mark.all_backends  # each test runs its own calls on every backend
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
 

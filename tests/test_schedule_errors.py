@@ -163,6 +163,7 @@ def test_huge_cycle_factors_end_and_restart_where_they_should(use_backend, facto
     assert np.all(np.isfinite(m.values(10))) and np.all(np.isfinite(m.values(3, start=2**52)))
 
 
+@pytest.mark.all_backends
 @given(args=st.lists(numbers, min_size=1, max_size=4), n=st.integers(0, 2000), start=st.integers(0, 10**9),
        policy=st.sampled_from(["cyclic", "one_cycle", "sgdr", "warmup_decay", "multiplicative_cycles", "step_decay"]))
 def test_fuzz_public_api_never_crashes_or_returns_nan(args, n, start, policy):

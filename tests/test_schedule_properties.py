@@ -68,6 +68,7 @@ def evaluate(name, schedule, n, start=0, **kwargs):
         _backend._active = saved
 
 
+@pytest.mark.all_backends
 @given(data=st.data(), n=st.integers(0, 3000), start=st.integers(0, 5000))
 def test_backends_match_reference(data, n, start):
     s = draw_schedule(data)
@@ -138,6 +139,7 @@ def extreme_schedules(draw):
     return pyclr.one_cycle(hi, 100).scaled([draw(magnitudes), draw(fractions)])
 
 
+@pytest.mark.all_backends
 @given(data=st.data(), n=st.integers(0, 1500),
        start=st.one_of(st.integers(0, 5000), st.integers(0, 2**53 - 1500), st.sampled_from([2**53 - 1500])))
 def test_values_finite_and_nonnegative_at_any_magnitude(data, n, start):
@@ -238,6 +240,7 @@ def test_large_reused_buffer_equals_small_windows(use_backend, dtype, offset):
     assert buf[:offset].tolist() == [-1.0] * offset
 
 
+@pytest.mark.all_backends
 def test_fractional_powers_match_numpy_everywhere():
     """Polynomial decay z**k (z from 1 down to exactly 0) for powers that take the vectorised
     exp(k log z) path, including where it must fall back (zeros, huge |k log z|)."""
