@@ -29,7 +29,7 @@ def test_bounds_ordering_on_shared_logs(use_backend, path):
     log = pyclr.load_log(path, loss="raw_loss")
     a = pyclr.analyze(log.lrs, log.losses)
     assert a.verdict == "ok", a.reasons
-    assert a.base_lr < a.max_lr <= a.min_lr
+    assert a.base_lr < a.max_lr <= a.loss_min_lr
     if a.divergence_lr is not None:
         assert a.max_lr < a.divergence_lr
     # base_lr at or above where descent starts: the smoothed loss has not yet fallen by 2 noise units before it
@@ -54,11 +54,11 @@ def test_smoothed_curve_stays_within_the_losses(use_backend, path):
     x = np.log10(a.lrs)
     start = np.median(a.losses[(x <= x[0] + a.width / 2) & np.isfinite(a.losses)])
     assert np.nanmax(a.smoothed) <= start + (start - y.min())  # the divergence ceiling
-    assert a.verdict == "ok" and a.max_lr <= a.min_lr
+    assert a.verdict == "ok" and a.max_lr <= a.loss_min_lr
     if a.divergence_lr is not None:
-        assert a.min_lr < a.divergence_lr
+        assert a.loss_min_lr < a.divergence_lr
         # the loss has not yet blown up at the smoothed minimum
-        assert np.all(a.losses[a.lrs <= a.min_lr] < 4 * a.smoothed[0])
+        assert np.all(a.losses[a.lrs <= a.loss_min_lr] < 4 * a.smoothed[0])
 
 
 def test_clean_u_curve_and_spike_resistance(use_backend):
@@ -357,7 +357,7 @@ def test_narrow_valley_is_kept_and_a_lone_dip_is_not(use_backend):
     y[73:76] = [4.3, 4.0, 1.6]
     a = pyclr.analyze(lrs, y)
     assert a.verdict == "ok"
-    assert lrs[67] <= a.min_lr <= lrs[71] and a.max_lr >= lrs[67]
+    assert lrs[67] <= a.loss_min_lr <= lrs[71] and a.max_lr >= lrs[67]
     dipped = y.copy()
     dipped[40] -= 1.5
     b = pyclr.analyze(lrs, dipped)

@@ -134,9 +134,13 @@ def run(args) -> int:
             print(f"  verdict   {rep['verdict']}")
             print(f"  base_lr   {_fmt(rep['base_lr'])}")
             print(f"  max_lr    {_fmt(rep['max_lr'])}")
-            print(f"  min_lr    {_fmt(rep['min_lr'])}   divergence {_fmt(rep['divergence_lr'])}")
             for k, (lo, hi) in rep.get("interval", {}).items():
                 print(f"  {k[:-3] + ' 90%':<10}{_fmt(lo)} .. {_fmt(hi)}")
+            # landmarks of the curve, not bounds: on lines of their own, in words
+            if rep.get("loss_min_lr") is not None:
+                print(f"  lowest smoothed loss at lr={_fmt(rep['loss_min_lr'])}")
+            if rep.get("divergence_lr") is not None:
+                print(f"  loss diverged at lr={_fmt(rep['divergence_lr'])}")
             if rep.get("spread"):
                 print(f"  spread    base x{rep['spread']['base_lr']:.2f}  max x{rep['spread']['max_lr']:.2f}")
             for r in rep["reasons"]:

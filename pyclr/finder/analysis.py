@@ -235,12 +235,12 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
         return Analysis(None, None, None, "too_short", tuple(reasons), noise=float(res[C.R_SIGMA]), **common)
     imin, div = int(res[C.R_MIN]), int(res[C.R_DIVERGE])
     sigma, drop = float(res[C.R_SIGMA]), float(res[C.R_DROP])
-    min_lr = float(lrs[imin])
+    loss_min_lr = float(lrs[imin])
     divergence_lr = float(lrs[div]) if div < n else p.cut_lr
     pts = max(1.0, n * width / max(span, 1e-12))
     sigma_curve = sigma / math.sqrt(pts)
     base_lr, max_lr = float(10.0 ** res[C.R_XBASE]), float(10.0 ** res[C.R_XMAX])
-    extra = dict(min_lr=min_lr, divergence_lr=divergence_lr, noise=sigma, **common)
+    extra = dict(loss_min_lr=loss_min_lr, divergence_lr=divergence_lr, noise=sigma, **common)
     clear = drop > _CLEAR_DROP * sigma_curve
     pvalue = 1.0
     if not clear and imin > 0:
@@ -412,7 +412,7 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
     >>> lrs = np.geomspace(1e-5, 10, 200)
     >>> x = np.log10(lrs)
     >>> a = pyclr.analyze(lrs, 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3)))
-    >>> a.verdict, a.base_lr < a.max_lr <= a.min_lr
+    >>> a.verdict, a.base_lr < a.max_lr <= a.loss_min_lr
     ('ok', True)
     """
     width, n_threads, bin_threshold, resamples = check_options(width, n_threads, bin_threshold, resamples)
@@ -550,7 +550,7 @@ def _combine(per: tuple, width: float) -> Analysis:
         verdict = "too_noisy"
         reasons.append("The runs disagree: the median base_lr is not below the median max_lr.")
     return Analysis(base, top if verdict == "ok" else None, top if verdict == "ok" else None, verdict, tuple(reasons),
-                    min_lr=med([a.min_lr for a in ok]),
+                    loss_min_lr=med([a.loss_min_lr for a in ok]),
                     divergence_lr=(med([a.divergence_lr for a in ok if a.divergence_lr])
                                    if any(a.divergence_lr for a in ok) else None),
                     noise=float(np.median([a.noise for a in ok])), width=width, sweep=ok[0].sweep,

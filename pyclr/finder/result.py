@@ -1,6 +1,7 @@
 """The result of :func:`pyclr.analyze`: bounds, verdict, reasons, the curve it used."""
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -37,9 +38,11 @@ class Analysis:
         Sentences a person can act on.
     lrs, losses, smoothed, slope : ndarray
         The cleaned log (LR bins for long logs), the smoothed loss and ``d smoothed / d log10(lr)``.
-    min_lr, divergence_lr : float or None
-        LR of the smoothed minimum; first LR after it where the loss climbed above its
-        starting level or turned non-finite (None if it never did).
+    loss_min_lr, divergence_lr : float or None
+        LR where the smoothed loss is lowest (a landmark of the curve, not a bound: ``max_lr``
+        is at or below it); first LR after it where the loss climbed above its starting level
+        or turned non-finite (None if it never did). ``loss_min_lr`` was called ``min_lr``
+        in pyclr 0.1.0; :attr:`min_lr` still reads it, with a DeprecationWarning.
     noise : float
         Robust noise level of the loss (MAD of the residuals, in loss units).
     width : float
@@ -70,7 +73,7 @@ class Analysis:
     losses: Optional[np.ndarray] = field(repr=False, default=None)
     smoothed: Optional[np.ndarray] = field(repr=False, default=None)
     slope: Optional[np.ndarray] = field(repr=False, default=None)
-    min_lr: Optional[float] = None
+    loss_min_lr: Optional[float] = None
     divergence_lr: Optional[float] = None
     noise: float = float("nan")
     width: float = float("nan")
@@ -85,6 +88,14 @@ class Analysis:
         """True when the verdict is ``"ok"``."""
         return self.verdict == "ok"
 
+    @property
+    def min_lr(self) -> Optional[float]:
+        """Deprecated name of :attr:`loss_min_lr` (the LR of the smoothed loss's minimum, not a
+        lower bound); removed in the next release."""
+        warnings.warn("Analysis.min_lr is deprecated: use Analysis.loss_min_lr (the LR of the lowest "
+                      "smoothed loss, not a lower bound)", DeprecationWarning, stacklevel=2)
+        return self.loss_min_lr
+
     def to_dict(self) -> dict:
         """JSON-safe summary (no arrays; NaN and infinities as None, which strict JSON allows)."""
         d = {
@@ -93,7 +104,7 @@ class Analysis:
             "lr": self.lr,
             "verdict": self.verdict,
             "reasons": list(self.reasons),
-            "min_lr": self.min_lr,
+            "loss_min_lr": self.loss_min_lr,
             "divergence_lr": self.divergence_lr,
             "noise": self.noise,
             "width": self.width,
@@ -113,8 +124,8 @@ class Analysis:
         """A schedule spec with these bounds.
 
         ``policy="triangular"`` returns ``pyclr.cyclic(base_lr, max_lr, step_size_up=...)`` with
-        ``step_size_up = epochs_per_half_cycle * ceil(dataset_size / batch_size)`` (Smith 2017:
-        2 to 10 epochs per half cycle). ``policy="one_cycle"`` returns
+        ``step_size_up = round(epochs_per_half_cycle * ceil(dataset_size / batch_size))``, an
+        int of at least 1 (Smith 2017: 2 to 10 epochs per half cycle). ``policy="one_cycle"`` returns
         ``pyclr.one_cycle(max_lr, total_steps, div_factor=max_lr / base_lr)`` so that the
         cycle starts at ``base_lr``; ``total_steps = epochs * ceil(dataset_size / batch_size)``.
         Raises ValueError when the verdict is not ``"ok"`` unless ``force=True``
@@ -127,6 +138,8 @@ class Analysis:
         >>> s = a.to_schedule(50_000, 100, epochs_per_half_cycle=2)
         >>> bool(s.values(3)[0] == a.base_lr)
         True
+        >>> s.step_size_up, s.step_size_down   # whole optimizer steps
+        (1000, 1000)
         """
         import pyclr
 
@@ -137,7 +150,7 @@ class Analysis:
                 f"Expected an analysis with verdict 'ok' to build a schedule, but got {self.verdict!r}: "
                 + " ".join(self.reasons) + " Pass force=True to use the provisional bounds.")
         base = self.base_lr
-        top = self.max_lr if self.max_lr is not None else self.min_lr
+        top = self.max_lr if self.max_lr is not None else self.loss_min_lr
         if base is None or top is None or not base < top:
             raise ValueError(f"Expected base_lr < max_lr to build a schedule, but got {base!r} and {top!r}")
         steps_per_epoch = None

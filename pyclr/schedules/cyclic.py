@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import math
+import numbers
 from typing import Any, Callable, ClassVar
 
 import numpy as np
@@ -44,6 +45,10 @@ def _step_size(name: str, value: Any) -> float:
     size = v.positive(name, value)
     if not _MIN_STEP_SIZE <= size <= _MAX_STEP_SIZE:
         raise ValueError(f"Expected {name} in [1e-06, 2**53], but got {value!r}")
+    # a whole number of steps given as an int stays one (to_dict, repr and the CLI show 2000,
+    # not 2000.0); the arithmetic is the same either way
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
     return size
 
 
