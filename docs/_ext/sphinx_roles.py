@@ -1,0 +1,99 @@
+"""A griffe extension: render the Sphinx markup of pyclr's docstrings as Markdown.
+
+pyclr's docstrings are numpydoc with Sphinx roles (``:func:`analyze```, ``:class:`~pyclr.torch.ScheduledLR```,
+``:math:`...```) and ``.. math::`` blocks, so that ``help()`` and Sphinx-style readers see
+what they expect. mkdocstrings renders Markdown, where those would show as raw text. This
+extension rewrites each docstring once, after griffe has loaded the package:
+
+* a cross-reference role becomes an optional autorefs link: a link to the object's entry in
+  the API reference where there is one, plain code where there is none (a private helper,
+  say), never a broken-link warning;
+* ``:math:`x``` becomes inline code, a ``.. math::`` block a code block (the site stays
+  offline: no MathJax).
+
+mkdocs.yml loads it with ``extensions: [docs/_ext/sphinx_roles.py]``.
+"""
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import griffe
+
+_ROLE = re.compile(r":(?:py:)?(func|class|meth|mod|attr|data|obj|exc|const):`(~?)([^`<>]+?)(\(\))?`")
+_MATH_ROLE = re.compile(r":math:`([^`]*)`")
+_MATH_BLOCK = re.compile(r"^(?P<indent>[ \t]*)\.\. math::[ \t]*(?P<first>.*)\n(?P<rest>(?:(?P=indent)[ \t]+\S.*\n|[ \t]*\n)*)",
+                         re.MULTILINE)
+
+
+def _lookup(root: griffe.Module, path: str) -> bool:
+    """Whether ``path`` names an object of the loaded package (aliases followed)."""
+    parts = path.split(".")
+    if parts[0] != root.name:
+        return False
+    obj: Any = root
+    try:
+        for part in parts[1:]:
+            obj = obj.members[part]
+    except (KeyError, griffe.AliasResolutionError, griffe.CyclicAliasError):
+        return False
+    return True
+
+
+def _resolve(obj: griffe.Object, root: griffe.Module, target: str) -> str | None:
+    """The full path that ``target`` names as seen from ``obj``, or None."""
+    if target.startswith("."):  # relative to the module, as Sphinx reads `.analysis` in pyclr.finder
+        module = obj.module
+        base = module.path if module.is_package else module.parent.path  # type: ignore[union-attr]
+        candidate = f"{base}.{target.lstrip('.')}"
+        return candidate if _lookup(root, candidate) else None
+    if _lookup(root, target):
+        return target
+    head, _, tail = target.partition(".")
+    scope: Any = obj
+    while scope is not None:  # the object, its class, its module, the packages above
+        try:
+            full = scope.resolve(head)
+        except (griffe.NameResolutionError, griffe.AliasResolutionError, KeyError):
+            full = None
+        if full:
+            candidate = f"{full}.{tail}" if tail else full
+            if _lookup(root, candidate):
+                return candidate
+        scope = scope.parent
+    return None
+
+
+def _rewrite(text: str, obj: griffe.Object, root: griffe.Module) -> str:
+    def role(match: re.Match) -> str:
+        _kind, tilde, target, call = match.groups()
+        target = target.strip()
+        shown = target.rsplit(".", 1)[-1] if tilde else target.lstrip(".")
+        shown = html.escape(shown + (call or ""))
+        full = _resolve(obj, root, target)
+        if full is None:
+            return f"<code>{shown}</code>"
+        return f'<autoref identifier="{html.escape(full)}" optional><code>{shown}</code></autoref>'
+
+    def block(match: re.Match) -> str:
+        indent = match["indent"]
+        lines = [match["first"].strip()] + [line.strip() for line in match["rest"].splitlines()]
+        body = "\n".join(indent + line for line in lines if line)
+        return f"{indent}```\n{body}\n{indent}```\n\n"
+
+    text = _MATH_BLOCK.sub(block, text)
+    text = _MATH_ROLE.sub(lambda m: f"`{m[1]}`", text)
+    return _ROLE.sub(role, text)
+
+
+class SphinxRoles(griffe.Extension):
+    """Rewrite Sphinx roles and math in every docstring of a loaded package."""
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        stack: list[griffe.Object] = [pkg]
+        while stack:
+            obj = stack.pop()
+            if obj.docstring is not None:
+                obj.docstring.value = _rewrite(obj.docstring.value, obj, pkg)
+            stack.extend(member for member in obj.members.values() if not member.is_alias)
