@@ -13,15 +13,19 @@ import json
 import os
 import re
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Optional, Union
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
 
 from . import _backend
 from .finder._input import check_pair
 
-__all__ = ["RangeTestLog", "load_log", "sweep_paths", "LR_COLUMNS", "LOSS_COLUMNS"]
+if TYPE_CHECKING:
+    from .finder import Analysis
+
+__all__ = ["RangeTestLog", "load_log", "table_log", "sweep_paths", "LR_COLUMNS", "LOSS_COLUMNS"]
 
 #: Column names tried for the learning rate, in order (case-insensitive).
 LR_COLUMNS = ("lr", "learning_rate", "learning-rate", "learningrate", "lrs", "lr_used", "eta", "step_lr")
@@ -58,7 +62,7 @@ class RangeTestLog:
     def __len__(self) -> int:
         return int(self.lrs.shape[0])
 
-    def analyze(self, **kwargs):
+    def analyze(self, **kwargs: Any) -> Analysis:
         """``pyclr.analyze(self.lrs, self.losses, **kwargs)``."""
         from .finder import analyze
 
@@ -69,7 +73,7 @@ def _norm(name: str) -> str:
     return name.strip().strip('"').strip("'").strip().lower()
 
 
-def _pick(names: list, wanted: Any, candidates: tuple, what: str, source: str) -> int:
+def _pick(names: list, wanted: Any, candidates: tuple, what: str, source: str, hint: Optional[str] = None) -> int:
     normed = [_norm(n) for n in names]
     if wanted is not None:
         if isinstance(wanted, (int, np.integer)) and not isinstance(wanted, bool):
@@ -89,8 +93,8 @@ def _pick(names: list, wanted: Any, candidates: tuple, what: str, source: str) -
             if n.startswith("lr-") or n.startswith("lr/") or n.endswith("/lr"):
                 return i
     raise ValueError(
-        f"Expected a {what} column in {source} (one of {', '.join(candidates)}; or pass {what}=...), "
-        f"but the columns are {names}")
+        f"Expected a {what} column in {source} (one of {', '.join(candidates)}; "
+        f"{hint or f'or pass {what}=...'}), but the columns are {names}")
 
 
 def _unnamed_columns(n: int, lr, loss, path: str) -> tuple:
@@ -102,12 +106,49 @@ def _unnamed_columns(n: int, lr, loss, path: str) -> tuple:
             _pick(names, 1 if loss is None else loss, (), "loss", path))
 
 
-def _from_mapping(d: dict, lr, loss, source: str, smoothed: bool) -> RangeTestLog:
-    keys = [str(k) for k in d.keys()]
-    i = _pick(keys, lr, LR_COLUMNS, "lr", source)
-    j = _pick(keys, loss, LOSS_COLUMNS, "loss", source)
-    ki, kj = list(d.keys())[i], list(d.keys())[j]
+def _from_mapping(d: Any, lr, loss, source: str, smoothed: bool, hint: Optional[str] = None) -> RangeTestLog:
+    keys = list(d.keys())
+    names = [str(k) for k in keys]
+    i = _pick(names, lr, LR_COLUMNS, "lr", source, hint)
+    j = _pick(names, loss, LOSS_COLUMNS, "loss", source, hint)
+    ki, kj = keys[i], keys[j]
     return _make(d[ki], d[kj], source, str(ki), str(kj), smoothed or "smooth" in str(kj).lower())
+
+
+def _is_frame(obj: Any) -> bool:
+    """A pandas (or polars, modin, ...) DataFrame: named columns, each readable as ``obj[name]``;
+    recognised without importing pandas."""
+    return (not isinstance(obj, (str, bytes, os.PathLike, np.ndarray)) and hasattr(obj, "columns")
+            and hasattr(obj, "__getitem__") and not callable(getattr(obj, "columns")))
+
+
+def table_log(data: Any, lr: Any = None, loss: Any = None, hint: Optional[str] = None) -> Optional[RangeTestLog]:
+    """The log in a mapping of columns (a dict of arrays) or a DataFrame, the columns recognised
+    as :func:`load_log` recognises them; None when ``data`` is neither (an array, a file name).
+    ``hint`` replaces "or pass lr=..." in the error for unrecognised columns (the caller says how
+    its own user names them). Losses count as smoothed only where the column's name says so."""
+    if _is_frame(data):
+        frame = _FrameColumns(data)
+        return _from_mapping(frame, lr, loss, type(data).__name__, smoothed=False, hint=hint)
+    if isinstance(data, Mapping):
+        return _from_mapping(data, lr, loss, type(data).__name__, smoothed=False, hint=hint)
+    return None
+
+
+class _FrameColumns:
+    """A DataFrame seen as a mapping of its columns (pandas' ``keys()`` is the columns too, but
+    polars has none)."""
+
+    def __init__(self, frame: Any):
+        self.frame = frame
+
+    def keys(self) -> list:
+        return list(self.frame.columns)
+
+    def __getitem__(self, key: Any) -> Any:
+        column = self.frame[key]
+        to_numpy = getattr(column, "to_numpy", None)
+        return to_numpy() if callable(to_numpy) else column
 
 
 def _make(a, b, source, ca, cb, smoothed) -> RangeTestLog:
@@ -127,7 +168,7 @@ def load_log(path: Union[str, os.PathLike, Any], lr: Any = None, loss: Any = Non
 
     Parameters
     ----------
-    path : str, path-like, dict or finder object
+    path : str, path-like, mapping, DataFrame or finder object
         * ``.csv``/``.tsv``/``.txt`` (delimiter sniffed from the header: tab, comma,
           semicolon): a header row, columns guessed from :data:`LR_COLUMNS` and
           :data:`LOSS_COLUMNS` (``lr,loss`` as written by ``pyclr.torch.range_test``);
@@ -140,7 +181,9 @@ def load_log(path: Union[str, os.PathLike, Any], lr: Any = None, loss: Any = Non
           (named arrays); always loaded with ``allow_pickle=False``.
         * Any of these compressed with gzip, bzip2 or xz (``log.csv.gz``), recognised by the
           file's first bytes.
-        * In Python: torch-lr-finder's ``history`` dict or ``LRFinder``, Lightning's
+        * In Python: a mapping of columns (``{"lr": [...], "loss": [...]}``) or a pandas (or
+          polars) DataFrame, the columns recognised as in files;
+          torch-lr-finder's ``history`` dict or ``LRFinder``, Lightning's
           ``results`` dict or ``_LRFinder``, fastai's ``Recorder`` / ``Learner`` (``.lrs``,
           ``.losses``). Their losses are smoothed; the log says so.
     lr, loss : str or int, optional
@@ -169,9 +212,11 @@ def load_log(path: Union[str, os.PathLike, Any], lr: Any = None, loss: Any = Non
     >>> log.lrs.tolist(), log.smoothed
     ([0.0001, 0.001, 0.01], True)
     """
-    if isinstance(path, dict):
+    if isinstance(path, dict):  # torch-lr-finder's history: smoothed losses
         return _from_mapping(path, lr, loss, "dict", smoothed=True)
     if not isinstance(path, (str, bytes, os.PathLike)):
+        if _is_frame(path) or isinstance(path, Mapping):
+            return table_log(path, lr, loss)
         for attr in ("history", "results"):  # torch-lr-finder LRFinder, Lightning _LRFinder
             d = getattr(path, attr, None)
             if isinstance(d, dict):

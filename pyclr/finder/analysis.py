@@ -301,7 +301,7 @@ def check_options(width: Optional[float] = None, n_threads: int = 0, bin_thresho
     return width, n_threads, bin_threshold, resamples
 
 
-def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: int = 0,
+def analyze(lrs: Any, losses: Any = None, *, width: Optional[float] = None, n_threads: int = 0,
             bin_threshold: int = BIN_THRESHOLD, resamples: int = 0) -> Analysis:
     r"""Cyclical bounds from an LR range test, with a verdict when the log cannot support them.
 
@@ -378,7 +378,13 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
     Parameters
     ----------
     lrs, losses : array_like
-        Learning rates and raw losses of each iteration; or ``[runs, points]``.
+        Learning rates and raw losses of each iteration; or ``[runs, points]``. Or, with
+        ``losses`` left out, one table holding both: a pandas DataFrame or a mapping of
+        columns (``{"lr": [...], "loss": [...]}``), the columns recognised as
+        :func:`pyclr.load_log` recognises them (``lr``, ``learning_rate``, ...; ``loss``,
+        ``raw_loss``, ``train_loss``, ...). A table whose columns are not recognised is a
+        ValueError naming the columns it has; pass them yourself then:
+        ``analyze(df["my_lr"], df["my_loss"])``.
     width : float, optional
         Smoother window in decades of LR (default: 0.3, widened to ten LR steps).
     n_threads : int
@@ -414,12 +420,35 @@ def analyze(lrs: Any, losses: Any, *, width: Optional[float] = None, n_threads: 
     >>> a = pyclr.analyze(lrs, 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3)))
     >>> a.verdict, a.base_lr < a.max_lr <= a.loss_min_lr
     ('ok', True)
+
+    A table with recognisable columns (a pandas DataFrame works the same way):
+
+    >>> b = pyclr.analyze({"learning_rate": lrs, "loss": 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3))})
+    >>> b.verdict, b.max_lr == a.max_lr
+    ('ok', True)
+    >>> pyclr.analyze({"step": x, "value_a": x})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: Expected a lr column in dict (one of lr, learning_rate, ...), but the columns are ['step', 'value_a']
     """
     width, n_threads, bin_threshold, resamples = check_options(width, n_threads, bin_threshold, resamples)
+    if losses is None:
+        lrs, losses = _table(lrs)
     if _is_multi(lrs) or _is_multi(losses):
         return _analyze_many(lrs, losses, width, n_threads, bin_threshold, resamples)
     p = _prepare(lrs, losses, width, bin_threshold)
     return _run_one(p, resamples, n_threads)
+
+
+def _table(data: Any) -> tuple:
+    """The lr and loss columns of a DataFrame or mapping passed alone to analyze()."""
+    from ..logs import table_log  # pyclr.logs imports this package: not at import time
+
+    log = table_log(data, hint="or pass the columns: analyze(data[lr_column], data[loss_column])")
+    if log is None:
+        raise TypeError("Expected losses, or a DataFrame or mapping with lr and loss columns as the only "
+                        f"argument, but got lrs of type {type(data).__name__} and no losses")
+    return log.lrs, log.losses
 
 
 def _kernel_one(p: _Prepared) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
