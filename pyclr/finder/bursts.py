@@ -42,6 +42,13 @@ def first_burst(y: np.ndarray, fit: np.ndarray, imin: int, sigma: float) -> int:
     sigma : float
         The noise of the losses around the curve.
 
+    Returns
+    -------
+    int
+        The index of the first point of the first burst, or -1 where there is none.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> fit = np.r_[np.linspace(1.0, 0.5, 50), np.linspace(0.5, 0.3, 50)]
     >>> y = fit.copy(); y[60] = y[61] = 2.0

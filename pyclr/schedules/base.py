@@ -181,7 +181,20 @@ class Schedule:
 
         Returns
         -------
-        ndarray of shape ``(n,)``, or ``(groups, n)`` for per-group schedules.
+        ndarray
+            Of shape ``(n,)``, or ``(groups, n)`` for per-group schedules.
+
+        Examples
+        --------
+        >>> import numpy as np, pyclr
+        >>> s = pyclr.cyclic(0.1, 1.0, step_size_up=2)
+        >>> s.values(6).round(3).tolist()                 # steps 0 .. 5
+        [0.1, 0.55, 1.0, 0.55, 0.1, 0.55]
+        >>> s.values(3, start=3).round(3).tolist()        # steps 3 .. 5: a window of the same run
+        [0.55, 0.1, 0.55]
+        >>> buf = np.empty(6, dtype=np.float32)
+        >>> s.values(6, out=buf) is buf                   # fills a reused buffer, no allocation
+        True
         """
         return self._fill("lr", n, start, dtype, out, threads)
 
@@ -191,6 +204,19 @@ class Schedule:
 
         Same step convention and arguments as :meth:`values`; ``None`` when the policy
         carries no momentum channel.
+
+        Returns
+        -------
+        ndarray or None
+            Of shape ``(n,)`` (``(groups, n)`` for per-group schedules), or None.
+
+        Examples
+        --------
+        >>> import pyclr
+        >>> pyclr.one_cycle(1.0, 10).momentum(4).round(4).tolist()   # falls while the LR rises
+        [0.95, 0.9, 0.85, 0.855]
+        >>> pyclr.sgdr(1.0, 4).momentum(4) is None
+        True
         """
         if not self.has_momentum:
             _check_window(n, start)
@@ -198,20 +224,48 @@ class Schedule:
         return self._fill("momentum", n, start, dtype, out, threads)
 
     def at(self, t: int) -> float | tuple[float, ...]:
-        """The LR of step ``t`` (a tuple per group for per-group schedules)."""
+        """The LR of step ``t`` (a tuple per group for per-group schedules): ``values(t + 1)[t]``.
+
+        Examples
+        --------
+        >>> import pyclr
+        >>> s = pyclr.cyclic(0.1, 1.0, step_size_up=2)
+        >>> s.at(2)
+        1.0
+        >>> pyclr.per_group([s, pyclr.constant(0.5)]).at(1)
+        (0.55, 0.5)
+        """
         t = v.int_at_least("t", t, 0)  # errors name t, not the window's start
         row = self.values(1, start=t)
         return float(row[0]) if row.ndim == 1 else tuple(float(x) for x in row[:, 0])
 
     # --------------------------------------------------------------- serialisation
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-safe description; ``Schedule.from_dict(s.to_dict()) == s``."""
+        """A JSON-safe description; ``Schedule.from_dict(s.to_dict()) == s``.
+
+        Examples
+        --------
+        >>> import json, pyclr
+        >>> s = pyclr.sgdr(0.1, 1000, T_mult=2)
+        >>> d = s.to_dict()
+        >>> d["policy"], d["max_lr"], d["T_0"], d["T_mult"]
+        ('sgdr', 0.1, 1000, 2)
+        >>> pyclr.Schedule.from_dict(json.loads(json.dumps(d))) == s
+        True
+        """
         fields = {f.name: _to_jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}  # type: ignore[arg-type]
         return {"policy": self.policy, **fields}
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> "Schedule":
-        """Rebuild a schedule from :meth:`to_dict` output (validated like any construction)."""
+        """Rebuild a schedule from :meth:`to_dict` output (validated like any construction).
+
+        Examples
+        --------
+        >>> import pyclr
+        >>> pyclr.Schedule.from_dict({"policy": "constant", "lr": 0.01})
+        Constant(lr=0.01)
+        """
         if not isinstance(data, dict) or "policy" not in data:
             raise ValueError(f"Expected a dict with a 'policy' key, but got {data!r}")
         data = dict(data)
@@ -230,7 +284,14 @@ class Schedule:
         return cls(**{k: _from_jsonable(val) for k, val in data.items()})
 
     def describe(self, n: int) -> dict[str, Any]:
-        """Summary of the first ``n`` steps: first, last, min, max and, where defined, cycles."""
+        """Summary of the first ``n`` steps: first, last, min, max and, where defined, cycles.
+
+        Examples
+        --------
+        >>> import pyclr
+        >>> pyclr.cyclic(0.1, 1.0, step_size_up=2).describe(6)
+        {'steps': 6, 'first': 0.1, 'last': 0.55, 'min': 0.1, 'max': 1.0, 'cycles': 1.5}
+        """
         vals = self.values(n)
         info: dict[str, Any] = {"steps": n}
         if n:
