@@ -30,7 +30,7 @@ def test_schedule_csv_and_json_with_momentum(tmp_path):
 
 @pytest.mark.parametrize("argv,message", [
     (["schedule", "cyclic", "--base-lr", "1e-4", "--max-lr", "1e-2", "--step-size-up", "0"], "positive step_size_up"),
-    (["schedule", "cyclic", "--base-lr", "1e-4", "--bogus", "1"], "Unknown parameter '--bogus'"),
+    (["schedule", "cyclic", "--base-lr", "1e-4", "--max-lr", "1e-2", "--bogus", "1"], "Unknown parameter '--bogus'"),
     (["schedule", "sgdr", "--max-lr", "0.1", "--T-0", "10", "--momentum"], "momentum channel"),
 ])
 def test_schedule_bad_arguments_exit_2(tmp_path, capsys, argv, message):

@@ -27,7 +27,8 @@ CODES = (
                      "or a log that cannot be analysed"),
     (EXIT_BAD_OUTPUT, "output file not written: its folder is missing or not writable, it is a "
                       "directory, or it exists (pass --force to overwrite)"),
-    (EXIT_MISSING_DEPENDENCY, "an optional dependency is missing (demo: torch, scikit-learn)"),
+    (EXIT_MISSING_DEPENDENCY, "an optional dependency is missing (demo: torch, scikit-learn; --plot in "
+                              "analyze and schedule: matplotlib)"),
     (EXIT_BROKEN_PIPE, "the reader of the output closed it early (as `| head` does); no traceback"),
 )
 

@@ -7,9 +7,15 @@ import stat
 import tempfile
 from typing import Callable
 
-from ._exit import EXIT_BAD_OUTPUT, CLIError
+from ._exit import EXIT_BAD_OUTPUT, EXIT_MISSING_DEPENDENCY, CLIError
 
-__all__ = ["check_output", "write_output"]
+__all__ = ["check_output", "write_output", "check_plot", "plot_format", "has_matplotlib", "write_figure",
+           "new_figure", "PLOT_FORMATS", "PLOT_INSTALL"]
+
+#: Picture formats of ``--plot``, by the file's extension.
+PLOT_FORMATS = ("png", "svg")
+#: How to get matplotlib, for the messages of ``--plot``.
+PLOT_INSTALL = "pip install 'pyclr-lr[plot]'"
 
 
 def _fail(flag: str, path: str, why: str) -> CLIError:
@@ -73,3 +79,48 @@ def write_output(path, write: Callable[[str], object], force: bool, flag: str = 
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+def plot_format(path) -> str:
+    """``"png"`` or ``"svg"`` from the extension of ``path`` (any case), or a ValueError naming
+    ``--plot`` (exit 2: the command line is wrong, not the disk)."""
+    shown = os.fspath(path)
+    ext = os.path.splitext(shown)[1][1:].lower()
+    if ext not in PLOT_FORMATS:
+        raise ValueError(f"Expected --plot ending in .png or .svg, but got {shown!r}")
+    return ext
+
+
+def has_matplotlib() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
+
+
+def check_plot(path, force: bool, required: bool = True) -> bool:
+    """Before any work: ``--plot``'s format (exit 2), the file (exit 4, as for ``--out``) and
+    matplotlib. Without matplotlib: CLIError (exit 5) with the install command when ``required``,
+    else False (the caller says so and goes on)."""
+    plot_format(path)
+    check_output(path, force, "--plot")
+    if has_matplotlib():
+        return True
+    if required:
+        raise CLIError(f"--plot needs matplotlib, which is not installed: {PLOT_INSTALL}", EXIT_MISSING_DEPENDENCY)
+    return False
+
+
+def new_figure(width: float, height: float, columns: int = 1):
+    """A pyplot-free matplotlib Figure (no GUI backend, nothing global) and its Axes."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(1, columns, squeeze=False)[0]
+    return fig, list(axes)
+
+
+def write_figure(path, fig, force: bool) -> None:
+    """Save ``fig`` to ``path`` as :func:`write_output` writes files: whole or not at all."""
+    fmt = plot_format(path)
+    # the format named, not inferred: the temporary file's name need not end like the target's
+    write_output(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=120), force, "--plot")

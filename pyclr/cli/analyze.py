@@ -2,7 +2,8 @@
 
 Exit status (:mod:`pyclr.cli._exit`): 0 when every log is ``ok``, 1 when a verdict is
 inconclusive, 2 for bad arguments, 3 when a file cannot be used: missing, not a regular file,
-malformed, no recognisable columns, or a log that was read but cannot be analysed.
+malformed, no recognisable columns, or a log that was read but cannot be analysed; 4 when
+``--plot`` cannot be written, 5 when ``--plot`` is asked for without matplotlib.
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import json
 import sys
 
 from .._json import json_safe
-from ._exit import EXIT_BAD_INPUT, EXIT_INCONCLUSIVE, EXIT_OK, EXIT_USAGE, CLIError, epilog
+from ._exit import (EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, EXIT_INCONCLUSIVE, EXIT_MISSING_DEPENDENCY, EXIT_OK,
+                    EXIT_USAGE, CLIError, epilog)
+from ._output import check_plot, new_figure, write_figure
 
 __all__ = ["add_parser", "run", "EXIT_OK", "EXIT_INCONCLUSIVE", "EXIT_BAD_FILE"]
 
@@ -23,7 +26,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "analyze", help="cyclical bounds and a verdict from saved range-test logs",
         description="Analyse LR range-test logs (CSV/TSV, JSON, JSON lines, .npy/.npz; gzip-, bzip2- or "
                     "xz-compressed text is read as is).",
-        epilog=epilog((EXIT_OK, EXIT_INCONCLUSIVE, EXIT_USAGE, EXIT_BAD_INPUT)),
+        epilog=epilog((EXIT_OK, EXIT_INCONCLUSIVE, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_BAD_OUTPUT,
+                       EXIT_MISSING_DEPENDENCY)),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("logs", nargs="+", metavar="LOG", help="log files")
     p.add_argument("--lr", default=None, help="lr column name, or index in a file without a header (default: guessed)")
@@ -36,6 +40,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--resamples", type=int, default=0, metavar="N",
                    help="also give each log's 90%% interval from N copies with its noise resampled (0: off, else >= 20)")
     p.add_argument("--json", action="store_true", help="print JSON instead of text (NaN and infinities as null)")
+    p.add_argument("--plot", metavar="FILE",
+                   help="also draw the range test(s) with their bounds to FILE: .png or .svg (needs matplotlib)")
+    p.add_argument("--force", action="store_true", help="overwrite --plot if it exists")
     return p
 
 
@@ -88,6 +95,8 @@ def run(args) -> int:
 
     methods = _methods(args.method)
     _check_options(args)
+    if args.plot is not None:
+        check_plot(args.plot, args.force)  # exit 2, 4 or 5 before any log is read
     opts = dict(width=args.width, resamples=args.resamples)
     logs, reports, status = [], [], EXIT_OK
     for path in args.logs:
@@ -109,6 +118,8 @@ def run(args) -> int:
     if args.combine and len(logs) > 1:
         for l in logs:
             targets.append((l.source, None, l))
+    if args.plot is not None:
+        _plot(args.plot, [(name, a) for name, a, _ in targets if a is not None], args.force)
     for name, a, log in targets:
         rep = {"log": name}
         if a is not None:
@@ -150,3 +161,19 @@ def run(args) -> int:
         for m, v in rep.get("suggestions", {}).items():
             print(f"  {m:<13} {_fmt(v)}")
     return status
+
+
+def _plot(path: str, analysed: list, force: bool) -> None:
+    """One figure: a single log (or the combined runs, each drawn) or several logs overlaid."""
+    import os
+
+    from pyclr.plot import plot_range_test
+
+    fig, (ax,) = new_figure(8.0, 4.8)
+    if len(analysed) == 1:
+        name, a = analysed[0]
+        plot_range_test(a, ax=ax, labels=[os.path.basename(str(name))])
+    else:
+        plot_range_test([a for _, a in analysed], ax=ax, labels=[os.path.basename(str(n)) for n, _ in analysed])
+    write_figure(path, fig, force)
+    print(f"figure written to {path}", file=sys.stderr)
