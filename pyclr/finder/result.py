@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import numpy as np
 
 from .. import _validate as V
 from .._json import json_safe
+
+if TYPE_CHECKING:
+    from ..schedules import Schedule
 
 __all__ = ["Analysis", "VERDICTS"]
 
@@ -120,7 +123,8 @@ class Analysis:
 
     def to_schedule(self, dataset_size: Optional[int] = None, batch_size: Optional[int] = None, *,
                     policy: str = "triangular", epochs_per_half_cycle: float = 4.0, epochs: Optional[int] = None,
-                    step_size_up: Optional[int] = None, total_steps: Optional[int] = None, force: bool = False):
+                    step_size_up: Optional[int] = None, total_steps: Optional[int] = None,
+                    force: bool = False) -> Schedule:
         """A schedule spec with these bounds.
 
         ``policy="triangular"`` returns ``pyclr.cyclic(base_lr, max_lr, step_size_up=...)`` with

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import numpy as np
 
@@ -28,12 +29,24 @@ __all__ = [
 ]
 
 
-def _per_group_factory(cls, name: str, list_params: tuple[str, ...]):
-    """A factory for ``cls`` that builds a PerGroup schedule when any of ``list_params`` is a list."""
+if TYPE_CHECKING:
+    from typing_extensions import ParamSpec
+
+    _P = ParamSpec("_P")
+_S = TypeVar("_S", bound=Schedule)
+
+
+def _per_group_factory(cls: Callable[_P, _S], name: str,
+                       list_params: tuple[str, ...]) -> Callable[_P, _S | PerGroup]:
+    """A factory for ``cls`` that builds a PerGroup schedule when any of ``list_params`` is a list.
+
+    Its signature is the class's, returning ``cls | PerGroup`` (the class's own ``__init__``
+    says ``-> None``), so ``help()`` and ``inspect.signature`` show what a call returns.
+    """
     signature = inspect.signature(cls)
 
     @functools.wraps(cls, assigned=("__doc__",), updated=())
-    def factory(*args, **kwargs):
+    def factory(*args: Any, **kwargs: Any) -> Any:
         try:
             bound = signature.bind(*args, **kwargs)
         except TypeError as exc:
@@ -46,12 +59,14 @@ def _per_group_factory(cls, name: str, list_params: tuple[str, ...]):
         if len(set(lengths.values())) != 1 or 0 in lengths.values():
             raise ValueError(f"Expected non-empty per-group lists of one length, but got lengths {lengths}")
         groups = next(iter(lengths.values()))
+        build: Callable[..., Schedule] = cls  # the bound arguments, by name
         return PerGroup(tuple(
-            cls(**{**bound.arguments, **{k: val[g] for k, val in lists.items()}}) for g in range(groups)
+            build(**{**bound.arguments, **{k: val[g] for k, val in lists.items()}}) for g in range(groups)
         ))
 
     factory.__name__ = factory.__qualname__ = name
-    factory.__signature__ = signature
+    returns = f"{getattr(cls, '__name__')} | PerGroup"
+    setattr(factory, "__signature__", signature.replace(return_annotation=returns))
     return factory
 
 
@@ -100,7 +115,7 @@ def per_group(schedules) -> PerGroup:
     return PerGroup(tuple(schedules) if isinstance(schedules, list) else schedules)
 
 
-def _scaled(self: Schedule, factors) -> PerGroup:
+def _scaled(self: Schedule, factors: Any) -> PerGroup:
     """Per-group copies of this schedule multiplied by ``factors`` (e.g. layer-wise LR scales)."""
     from .. import _validate as v
 
@@ -112,5 +127,6 @@ def _then(self: Schedule, other: Schedule, at: int) -> Join:
     return join([self, other], [at])
 
 
-Schedule.scaled = _scaled
-Schedule.then = _then
+# Declared on Schedule for type checkers (under TYPE_CHECKING); defined here, where PerGroup and Join exist.
+setattr(Schedule, "scaled", _scaled)
+setattr(Schedule, "then", _then)

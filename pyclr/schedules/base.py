@@ -11,21 +11,33 @@ import dataclasses
 import functools
 import inspect
 import os
-from typing import Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, TypeVar, cast
 
 import numpy as np
 
 from .. import _validate as v
 from ._program import Program
 
+if TYPE_CHECKING:
+    from typing_extensions import dataclass_transform
+
+    from .compose import Join, PerGroup
+else:
+    def dataclass_transform(**kwargs: Any) -> Callable[[Any], Any]:
+        """typing.dataclass_transform (3.11+) only informs type checkers: a no-op at run time."""
+        return lambda decorator: decorator
+
 __all__ = ["Schedule", "spec"]
+
+_T = TypeVar("_T", bound=type)
 
 _MAX_STEP = v.MAX_INT  # steps stay exact in float64 arithmetic
 _DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 _REGISTRY: dict[str, type["Schedule"]] = {}
 
 
-def spec(*positional: str) -> Callable[[type], type]:
+@dataclass_transform(frozen_default=True)
+def spec(*positional: str) -> Callable[[_T], _T]:
     """Class decorator: a frozen dataclass whose fields other than ``positional`` are keyword-only.
 
     What ``dataclasses.KW_ONLY`` does from Python 3.10 on, here on every supported Python (3.9
@@ -33,9 +45,9 @@ def spec(*positional: str) -> Callable[[type], type]:
     ``len(positional)`` positional arguments, and its signature (which the factories bind and
     ``help()`` shows) marks the others keyword-only.
     """
-    def wrap(cls: type) -> type:
-        cls = dataclasses.dataclass(frozen=True)(cls)
-        init = cls.__init__
+    def wrap(cls: _T) -> _T:
+        cls = cast(_T, dataclasses.dataclass(frozen=True)(cls))  # the same class, made a dataclass
+        init: Callable[..., None] = getattr(cls, "__init__")
         names = [f.name for f in dataclasses.fields(cls)]
         if names[: len(positional)] != list(positional):  # a typo here would silently change the API
             raise TypeError(f"{cls.__name__}: positional fields {positional} must lead its fields {names}")
@@ -45,14 +57,14 @@ def spec(*positional: str) -> Callable[[type], type]:
                   for p in signature.parameters.values()]
 
         @functools.wraps(init)
-        def __init__(self, *args, **kwargs):
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
             if len(args) > len(positional):
                 raise TypeError(f"{cls.__name__}() takes at most {len(positional)} positional arguments "
                                 f"({', '.join(positional)}), but {len(args)} were given")
             init(self, *args, **kwargs)
 
-        __init__.__signature__ = signature.replace(parameters=params)
-        cls.__init__ = __init__
+        setattr(__init__, "__signature__", signature.replace(parameters=params))
+        setattr(cls, "__init__", __init__)
         return cls
 
     return wrap
@@ -305,6 +317,13 @@ class Schedule:
     def cycles_in(self, n: int) -> float | None:
         """Number of cycles (possibly fractional) within the first ``n`` steps, where the policy has cycles."""
         return None
+
+    if TYPE_CHECKING:  # defined in pyclr/schedules/__init__.py, where PerGroup and Join exist
+        def scaled(self, factors: Any) -> PerGroup:
+            """Per-group copies of this schedule multiplied by ``factors`` (e.g. layer-wise LR scales)."""
+
+        def then(self, other: Schedule, at: int) -> Join:
+            """This schedule until step ``at``, then ``other`` (from its own step 0)."""
 
     # --------------------------------------------------------------- other frameworks
     def as_keras(self, n: int) -> Any:

@@ -131,5 +131,5 @@ class PerGroup(Schedule):
         for row, s in zip(out, self.schedules):
             s._run(channel, row, start, threads)
 
-    def cycles_in(self, n: int):
+    def cycles_in(self, n: int) -> float | None:
         return self.schedules[0].cycles_in(n)

@@ -7,7 +7,7 @@ import math
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -16,6 +16,11 @@ from pyclr._json import json_safe
 from pyclr.logs import sweep_paths
 from pyclr._validate import boolean, choice, in_range, int_at_least, positive
 from pyclr.torch._snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from pyclr.finder import Analysis
+    from pyclr.schedules import Schedule
+
 
 __all__ = ["range_test", "RangeTestResult", "RangeTestRuns", "SWEEP_ITER"]
 
@@ -71,7 +76,7 @@ class RangeTestResult:
     def __len__(self) -> int:
         return len(self.lrs)
 
-    def analyze(self, **kwargs: Any):
+    def analyze(self, **kwargs: Any) -> Analysis:
         """``pyclr.analyze(self.lrs, self.losses, **kwargs)``: bounds, verdict and reasons.
 
         A test that stopped before it could log two usable points (a NaN loss at
@@ -90,7 +95,7 @@ class RangeTestResult:
             self._analysis = analysis
         return analysis
 
-    def to_schedule(self, *args: Any, **kwargs: Any):
+    def to_schedule(self, *args: Any, **kwargs: Any) -> Schedule:
         """A cyclical schedule from the analysed bounds: ``self.analyze().to_schedule(...)``."""
         analysis = self._analysis if self._analysis is not None else self.analyze()
         return analysis.to_schedule(*args, **kwargs)
@@ -163,7 +168,7 @@ class RangeTestRuns:
     def losses(self) -> list:
         return [r.losses for r in self.runs]
 
-    def analyze(self, **kwargs: Any):
+    def analyze(self, **kwargs: Any) -> Analysis:
         """``pyclr.analyze(self.lrs, self.losses, **kwargs)``: the sweeps combined.
 
         The median bounds in log-LR over the sweeps with an ``ok`` verdict, ``spread``
@@ -192,7 +197,7 @@ class RangeTestRuns:
                 f"and {'were' if len(empty) > 1 else 'was'} left out of the combination.")
         return replace(combined, runs=tuple(per_run), reasons=tuple(combined.reasons) + (note,))
 
-    def to_schedule(self, *args: Any, **kwargs: Any):
+    def to_schedule(self, *args: Any, **kwargs: Any) -> Schedule:
         """A cyclical schedule from the combined bounds: ``self.analyze().to_schedule(...)``."""
         return self.analyze().to_schedule(*args, **kwargs)
 
