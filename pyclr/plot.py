@@ -37,11 +37,16 @@ from __future__ import annotations
 import math
 import sys
 import textwrap
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 import numpy as np
 
 from . import _validate as V
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from .schedules import Schedule
 
 __all__ = ["plot_range_test", "plot_schedule", "cycle_boundaries", "MAX_BOUNDARIES", "MAX_POINTS"]
 
@@ -208,15 +213,18 @@ def _title(tests: list) -> str:
     if len(tests) == 1:
         a = tests[0].analysis
         head = f"{a.verdict}"
+        notes = []
         if a.base_lr is not None and a.max_lr is not None:
             head += f": base_lr {_fmt(a.base_lr)}, max_lr {_fmt(a.max_lr)}"
             if a.verdict != "ok":
-                head += " (provisional)"
+                notes.append("provisional")
         if a.runs:
-            head += f" from {len(a.runs)} runs"
+            notes.append(f"{len(a.runs)} runs combined")
             spread = a.spread.get("max_lr") if a.spread else None
             if spread is not None and math.isfinite(spread):
-                head += f", max_lr spread x{spread:.2f}"
+                notes.append(f"max_lr spread x{spread:.2f}")
+        if notes:
+            head += f" ({', '.join(notes)})"
         if tests[0].label:
             head = f"{tests[0].label}: {head}"
         reasons = [] if a.verdict == "ok" else _short_reasons(a.reasons)
@@ -270,8 +278,9 @@ def _y_limits(tests: list) -> Optional[tuple]:
     return low - pad, top + pad
 
 
-def plot_range_test(result_or_analysis: Any, ax: Any = None, anchors: Any = False, *,
-                    labels: Optional[Sequence[str]] = None) -> Any:
+def plot_range_test(result_or_analysis: Any, ax: Optional[Axes] = None,
+                    anchors: Union[bool, str, Sequence[str]] = False, *,
+                    labels: Optional[Sequence[str]] = None) -> Axes:
     """Draw a range test: loss against LR, the bounds, the divergence point and the verdict.
 
     The raw loss of every step (thin, faint) and the smoothed loss :func:`pyclr.analyze`
@@ -493,7 +502,7 @@ def _check_schedule(s: Any, name: str) -> Any:
     return s
 
 
-def cycle_boundaries(schedule: Any, n: int) -> np.ndarray:
+def cycle_boundaries(schedule: Schedule, n: int) -> np.ndarray:
     """The steps in ``1 .. n-1`` at which a new cycle of ``schedule`` begins.
 
     What :func:`plot_schedule` marks. A boundary ``b`` lies between steps ``b - 1`` and ``b``
@@ -608,8 +617,9 @@ def _series(get: Any, n: int) -> tuple:
     return np.concatenate(xs), y if y.shape[0] > 1 else y[0]
 
 
-def plot_schedule(schedule_or_list: Any, n: int, ax: Any = None, momentum: bool = False, *,
-                  labels: Optional[Sequence[str]] = None, boundaries: bool = True) -> Any:
+def plot_schedule(schedule_or_list: Union[Schedule, Sequence[Schedule]], n: int, ax: Optional[Axes] = None,
+                  momentum: bool = False, *, labels: Optional[Sequence[str]] = None,
+                  boundaries: bool = True) -> Axes:
     """Draw the LR of steps ``0 .. n-1`` of one or several schedules, with cycle boundaries.
 
     x is the optimizer step (the step convention of :meth:`pyclr.Schedule.values`: point

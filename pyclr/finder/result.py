@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import numpy as np
 
@@ -11,6 +11,8 @@ from .. import _validate as V
 from .._json import json_safe
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from ..schedules import Schedule
 
 __all__ = ["Analysis", "VERDICTS"]
@@ -90,6 +92,27 @@ class Analysis:
     def ok(self) -> bool:
         """True when the verdict is ``"ok"``."""
         return self.verdict == "ok"
+
+    def plot(self, ax: Optional[Axes] = None, anchors: bool | str | Sequence[str] = False, *,
+             labels: Optional[Sequence[str]] = None) -> Axes:
+        """Draw this analysis: :func:`pyclr.plot.plot_range_test` (``pip install 'pyclr-lr[plot]'``).
+
+        The raw and smoothed loss against the LR on a log axis, ``base_lr .. max_lr`` shaded,
+        the divergence point, the verdict and reasons in the title, each run of a combined
+        analysis in its own colour, and with ``anchors=True`` (or a list of
+        :data:`pyclr.finder.METHODS`) each anchor rule's suggestion. Returns the matplotlib
+        Axes (a new pyplot-free Figure's unless ``ax`` is given): ``a.plot().figure.savefig("rt.png")``.
+
+        >>> import numpy as np, pyclr
+        >>> lrs = np.geomspace(1e-5, 10, 200)
+        >>> x = np.log10(lrs)
+        >>> a = pyclr.analyze(lrs, 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3)))
+        >>> a.plot().get_xscale()
+        'log'
+        """
+        from ..plot import plot_range_test
+
+        return plot_range_test(self, ax=ax, anchors=anchors, labels=labels)
 
     @property
     def min_lr(self) -> Optional[float]:

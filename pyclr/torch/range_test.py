@@ -7,7 +7,7 @@ import math
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -18,6 +18,8 @@ from pyclr._validate import boolean, choice, in_range, int_at_least, positive
 from pyclr.torch._snapshot import Snapshot
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
     from pyclr.finder import Analysis
     from pyclr.schedules import Schedule
 
@@ -99,6 +101,20 @@ class RangeTestResult:
         """A cyclical schedule from the analysed bounds: ``self.analyze().to_schedule(...)``."""
         analysis = self._analysis if self._analysis is not None else self.analyze()
         return analysis.to_schedule(*args, **kwargs)
+
+    def plot(self, ax: Axes | None = None, anchors: bool | str | Sequence[str] = False, *,
+             labels: Sequence[str] | None = None) -> Axes:
+        """Draw this test: :func:`pyclr.plot.plot_range_test` (``pip install 'pyclr-lr[plot]'``).
+
+        The loss of every step and the smoothed loss of :meth:`analyze` (its defaults) against
+        the LR on a log axis, ``base_lr .. max_lr`` shaded, where it diverged (or the last step
+        of a test that stopped early), the verdict and reasons in the title, and with
+        ``anchors=True`` (or a list of :data:`pyclr.finder.METHODS`) each anchor rule's
+        suggestion. Returns the matplotlib Axes: ``result.plot().figure.savefig("rt.png")``.
+        """
+        from pyclr.plot import plot_range_test
+
+        return plot_range_test(self, ax=ax, anchors=anchors, labels=labels)
 
     def save(self, path: str | os.PathLike) -> None:
         """Write a CSV with columns ``lr,loss,step,smoothed_loss`` (and ``train_loss``).
@@ -200,6 +216,20 @@ class RangeTestRuns:
     def to_schedule(self, *args: Any, **kwargs: Any) -> Schedule:
         """A cyclical schedule from the combined bounds: ``self.analyze().to_schedule(...)``."""
         return self.analyze().to_schedule(*args, **kwargs)
+
+    def plot(self, ax: Axes | None = None, anchors: bool | str | Sequence[str] = False, *,
+             labels: Sequence[str] | None = None) -> Axes:
+        """Draw the sweeps: :func:`pyclr.plot.plot_range_test` (``pip install 'pyclr-lr[plot]'``).
+
+        Every sweep's loss and smoothed loss in its own colour under the combined bounds of
+        :meth:`analyze` (shaded), where the combined curve diverged, the verdict, the spread of
+        ``max_lr`` over the sweeps and the reasons in the title, and with ``anchors=True`` (or
+        a list of :data:`pyclr.finder.METHODS`) each anchor rule's suggestion, the median over
+        the sweeps. Returns the matplotlib Axes: ``runs.plot().figure.savefig("rt.png")``.
+        """
+        from pyclr.plot import plot_range_test
+
+        return plot_range_test(self, ax=ax, anchors=anchors, labels=labels)
 
     def save(self, path: str | os.PathLike) -> list:
         """Write one CSV per sweep (:meth:`RangeTestResult.save`): ``rt.csv`` gives
