@@ -87,8 +87,17 @@ class RangeTestResult:
 
         Examples
         --------
-        >>> a = result.analyze()                        # doctest: +SKIP
-        >>> a.base_lr, a.max_lr, a.verdict, a.reasons   # doctest: +SKIP
+        A result built by hand from a synthetic log (:func:`range_test` builds it from a real
+        model):
+
+        >>> import numpy as np
+        >>> from pyclr.torch import RangeTestResult
+        >>> lrs = np.geomspace(1e-5, 10, 200); x = np.log10(lrs)
+        >>> losses = 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3))
+        >>> res = RangeTestResult(lrs, losses, smoothed=losses, steps=np.arange(200))
+        >>> a = res.analyze()
+        >>> a.verdict, a.reasons, bool(a.base_lr < a.max_lr)
+        ('ok', (), True)
         """
         from pyclr.finder import analyze
 
@@ -163,6 +172,23 @@ class RangeTestRuns:
     lrs, losses : list of numpy.ndarray
         Each sweep's ``lrs`` and ``losses`` (ragged where a sweep stopped early), the
         form ``pyclr.analyze`` takes for several runs.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pyclr.torch import range_test
+    >>> _ = torch.manual_seed(0)
+    >>> X = torch.randn(512, 8); y = X[:, :2].argmax(1)
+    >>> loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=32, shuffle=True)
+    >>> model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Linear(32, 2))
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    >>> runs = range_test(model, opt, torch.nn.functional.cross_entropy, loader,
+    ...                   start_lr=1e-4, end_lr=10, num_iter=200)       # two sweeps of 100 steps
+    >>> type(runs).__name__, len(runs), bool(runs[0].lrs[0] == runs[1].lrs[0])
+    ('RangeTestRuns', 2, True)
+    >>> a = runs.analyze()                  # the median bounds over the sweeps
+    >>> a.verdict, len(a.runs), sorted(a.spread)
+    ('ok', 2, ['base_lr', 'max_lr'])
     """
 
     runs: tuple
@@ -499,7 +525,9 @@ def range_test(
 
     Returns
     -------
-    RangeTestResult for one sweep; RangeTestRuns for several, or when ``repeats`` is given
+    RangeTestResult or RangeTestRuns
+        A :class:`RangeTestResult` for one sweep; a :class:`RangeTestRuns` for several, or
+        when ``repeats`` is given.
 
     Notes
     -----
@@ -519,15 +547,29 @@ def range_test(
 
     Examples
     --------
-    >>> from pyclr.torch import range_test                         # doctest: +SKIP
+    A small classifier; one sweep of 100 steps (the default spends 400 as four sweeps):
+
+    >>> import torch
+    >>> from pyclr.torch import range_test
+    >>> _ = torch.manual_seed(0)
+    >>> X = torch.randn(512, 8); y = X[:, :2].argmax(1)
+    >>> loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(X, y), batch_size=32, shuffle=True)
+    >>> model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Linear(32, 2))
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    >>> before = [p.detach().clone() for p in model.parameters()]
     >>> res = range_test(model, opt, torch.nn.functional.cross_entropy, loader,
-    ...                  start_lr=1e-5, end_lr=10, num_iter=100)    # doctest: +SKIP
-    >>> res.lrs[:3], res.losses[:3], res.stop_reason               # doctest: +SKIP
-    >>> a = res.analyze(); print(a.base_lr, a.max_lr, a.verdict)    # doctest: +SKIP
-    >>> res.save("range_test.csv")   # then: pyclr analyze range_test.csv   # doctest: +SKIP
-    >>> runs = range_test(model, opt, torch.nn.functional.cross_entropy, loader,
-    ...                   num_iter=100, repeats=3)                  # doctest: +SKIP
-    >>> a = runs.analyze(); print(a.max_lr, a.spread, a.verdict)    # doctest: +SKIP
+    ...                  start_lr=1e-4, end_lr=10, num_iter=100)
+    >>> float(res.lrs[0]), res.stop_reason   # logged from start_lr; stopped when the loss blew up
+    (0.0001, 'diverged')
+    >>> all(torch.equal(p, b) for p, b in zip(model.parameters(), before)), opt.param_groups[0]["lr"]
+    (True, 0.01)
+    >>> a = res.analyze()
+    >>> a.verdict, bool(1e-3 < a.base_lr < a.max_lr < 1)
+    ('ok', True)
+
+    Then ``a.to_schedule(...)`` (:meth:`pyclr.Analysis.to_schedule`) builds the cyclical
+    schedule, and ``res.save("range_test.csv")`` writes the log that
+    ``pyclr analyze range_test.csv`` reads.
     """
     who = "range_test"
     if not isinstance(model, torch.nn.Module):
