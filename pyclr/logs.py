@@ -207,7 +207,16 @@ def load_log(path: Union[str, os.PathLike, Any], lr: Any = None, loss: Any = Non
 
     Examples
     --------
-    >>> import pyclr
+    >>> import os, tempfile, pyclr
+    >>> path = os.path.join(tempfile.mkdtemp(), "range_test.csv")
+    >>> with open(path, "w") as f:
+    ...     _ = f.write("step,learning_rate,train_loss\\n0,0.0001,2.30\\n1,0.001,2.10\\n2,0.01,1.20\\n3,0.1,3.50\\n")
+    >>> log = pyclr.load_log(path)
+    >>> log.lr_column, log.loss_column, log.lrs.tolist(), log.losses.tolist()
+    ('learning_rate', 'train_loss', [0.0001, 0.001, 0.01, 0.1], [2.3, 2.1, 1.2, 3.5])
+
+    A mapping of columns (torch-lr-finder's ``history``, whose losses are smoothed):
+
     >>> log = pyclr.load_log({"lr": [1e-4, 1e-3, 1e-2], "loss": [2.3, 2.1, 2.6]})
     >>> log.lrs.tolist(), log.smoothed
     ([0.0001, 0.001, 0.01], True)

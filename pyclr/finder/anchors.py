@@ -205,8 +205,12 @@ def suggest(lrs: Any, losses: Any, method: str = "steepest", *, smoothed: bool =
     >>> import numpy as np, pyclr
     >>> lrs = np.geomspace(1e-5, 1.0, 100)
     >>> losses = 2.0 - np.tanh(3 * (np.log10(lrs) + 2.5)) + np.where(lrs > 0.1, 50 * (lrs - 0.1), 0)
-    >>> round(pyclr.suggest(lrs, losses, "steepest"), 5) > 0
-    True
+    >>> round(pyclr.suggest(lrs, losses, "steepest"), 4)   # torch-lr-finder: the steepest fall
+    0.0067
+    >>> round(pyclr.suggest(lrs, losses, "valley"), 4)     # fastai's default
+    0.0015
+    >>> round(pyclr.suggest(lrs, losses, "minimum"), 4)    # fastai: a tenth of the minimum's LR
+    0.011
     """
     x, y = check_pair(lrs, losses)
     method = V.choice("method", method, METHODS)

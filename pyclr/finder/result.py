@@ -67,6 +67,18 @@ class Analysis:
         resampled (:mod:`pyclr.finder.resample`): how far another seed's run might move them. Empty
         otherwise, where there are no bounds or only provisional ones without a descent
         (``no_descent``, ``no_turn_up``, ``too_short``), and for combined runs (see ``spread`` and each of ``runs``).
+
+    Examples
+    --------
+    >>> import numpy as np, pyclr
+    >>> lrs = np.geomspace(1e-5, 10, 200); x = np.log10(lrs)
+    >>> a = pyclr.analyze(lrs, 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3)))
+    >>> a.verdict, a.ok, a.reasons
+    ('ok', True, ())
+    >>> round(a.base_lr, 4), round(a.max_lr, 4), a.lr == a.max_lr
+    (0.0169, 0.0675, True)
+    >>> a.to_dict()["verdict"]
+    'ok'
     """
 
     base_lr: Optional[float]

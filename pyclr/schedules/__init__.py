@@ -105,13 +105,30 @@ def wsd(max_lr, total_steps, warmup_steps=0, decay_steps=None, *, decay="1-sqrt"
 
 
 def join(schedules, boundaries) -> Join:
-    """Run ``schedules`` one after another, switching at ``boundaries`` (see :class:`Join`)."""
+    """Run ``schedules`` one after another, switching at ``boundaries`` (see :class:`Join`).
+
+    Each schedule restarts from its own step 0 at its boundary.
+
+    Examples
+    --------
+    >>> import pyclr
+    >>> pyclr.join([pyclr.constant(1.0), pyclr.sgdr(1.0, 2)], [2]).values(6).tolist()
+    [1.0, 1.0, 1.0, 0.5, 1.0, 0.5]
+    """
     return Join(tuple(schedules) if isinstance(schedules, list) else schedules,
                 tuple(boundaries) if isinstance(boundaries, list) else boundaries)
 
 
 def per_group(schedules) -> PerGroup:
-    """One schedule per parameter group (see :class:`PerGroup`)."""
+    """One schedule per parameter group (see :class:`PerGroup`): ``values(n)`` has one row per group.
+
+    Examples
+    --------
+    >>> import pyclr
+    >>> s = pyclr.per_group([pyclr.constant(0.1), pyclr.cyclic(0.1, 1.0, step_size_up=2)])
+    >>> s.groups, s.values(3).round(3).tolist()
+    (2, [[0.1, 0.1, 0.1], [0.1, 0.55, 1.0]])
+    """
     return PerGroup(tuple(schedules) if isinstance(schedules, list) else schedules)
 
 

@@ -31,6 +31,8 @@ class Join(Schedule):
 
     Each schedule sees its own local step (0 at its boundary), as in optax's ``join_schedules``.
 
+    Examples
+    --------
     >>> import pyclr
     >>> warm = pyclr.warmup_decay(1.0, 2, 2, decay="constant")
     >>> pyclr.join([warm, pyclr.constant(0.5)], [2]).values(4).tolist()
@@ -75,7 +77,16 @@ class Join(Schedule):
 
 @dataclass(frozen=True)
 class Scaled(Schedule):
-    """``factor`` times a schedule's learning rate (momentum unchanged)."""
+    """``factor`` times a schedule's learning rate (momentum unchanged).
+
+    Examples
+    --------
+    >>> import pyclr
+    >>> pyclr.Scaled(pyclr.constant(1.0), 0.1).values(2).tolist()
+    [0.1, 0.1]
+    >>> pyclr.constant(1.0).scaled([1.0, 0.1]).values(2).tolist()   # one row per param group
+    [[1.0, 1.0], [0.1, 0.1]]
+    """
 
     policy: ClassVar[str] = "scaled"
     schedule: Schedule

@@ -39,6 +39,19 @@ class WarmupDecay(Schedule):
     >>> import pyclr
     >>> pyclr.warmup_cosine(1.0, 8, warmup_steps=3).values(9).round(3).tolist()
     [0.0, 0.333, 0.667, 1.0, 0.905, 0.655, 0.345, 0.095, 0.0]
+    >>> pyclr.warmup_decay(1.0, 6, 1, decay="linear", decay_steps=2).values(7).tolist()   # WSD
+    [0.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.0]
+
+    References
+    ----------
+    P. Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour",
+    arXiv:1706.02677, 2017 (linear warmup).
+    I. Loshchilov and F. Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts",
+    ICLR 2017 (cosine decay).
+    S. Hu et al., "MiniCPM: Unveiling the Potential of Small Language Models with Scalable
+    Training Strategies", arXiv:2404.06395, 2024 (warmup-stable-decay).
+    A. Hägele et al., "Scaling Laws and Compute-Optimal Training Beyond Fixed Training
+    Durations", arXiv:2405.18392, 2024 (the ``1-sqrt`` cooldown).
     """
 
     policy: ClassVar[str] = "warmup_decay"
@@ -97,8 +110,10 @@ class WarmupDecay(Schedule):
 
 @dataclass(frozen=True)
 class Constant(Schedule):
-    """A constant learning rate.
+    """A constant learning rate: ``lr_t = lr``.
 
+    Examples
+    --------
     >>> import pyclr
     >>> pyclr.constant(0.1).values(3).tolist()
     [0.1, 0.1, 0.1]
@@ -116,8 +131,10 @@ class Constant(Schedule):
 
 @spec("lr", "step_size")
 class StepDecay(Schedule):
-    """``lr * gamma**floor(t / step_size)``, torch's ``StepLR``.
+    """``lr_t = lr * gamma**floor(t / step_size)``, torch's ``StepLR``.
 
+    Examples
+    --------
     >>> import pyclr
     >>> pyclr.step_decay(1.0, 2, gamma=0.5).values(5).tolist()
     [1.0, 1.0, 0.5, 0.5, 0.25]

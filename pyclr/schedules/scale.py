@@ -27,8 +27,16 @@ class Scale:
     * ``Scale.inverse(rate, offset=0)``: ``f(u) = 1 / (1 + rate * (u - offset))``.
     * ``Scale.table(values)``: ``f(u) = values[u - 1]`` per cycle, the last value held.
 
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pyclr import Scale
     >>> Scale.power(0.5, offset=1)(np.array([1, 2, 3]))
     array([1.  , 0.5 , 0.25])
+    >>> Scale.table([1.0, 0.5])(np.array([1, 2, 3])).tolist()   # the last value held
+    [1.0, 0.5, 0.5]
+    >>> Scale.inverse(1.0)(np.array([0, 1, 3])).tolist()
+    [1.0, 0.5, 0.25]
     """
 
     kind: str
