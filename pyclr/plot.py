@@ -734,6 +734,9 @@ def plot_schedule(schedule_or_list: Union[Schedule, Sequence[Schedule]], n: int,
     if twin is not None:
         more, more_texts = twin.get_legend_handles_labels()
         handles, texts = handles + more, texts + more_texts
+    # the curves first, then the markers
+    order = sorted(range(len(texts)), key=lambda k: texts[k] == "cycle boundaries")
+    handles, texts = [handles[k] for k in order], [texts[k] for k in order]
     if momentum_missing and twin is not None:
         notes.append("no momentum: " + ", ".join(momentum_missing))
     if notes:
