@@ -131,6 +131,19 @@ class Schedule:
 
     Subclasses implement ``_program(start, stop, channel)`` returning the :class:`Program`
     of the window ``[start, stop)`` for ``channel`` ``"lr"`` or ``"momentum"``.
+
+    Step convention: element ``t`` of :meth:`values` is the LR used by optimizer step ``t``
+    (0-based); for every torch scheduler pyclr mirrors, the group LR after the scheduler was
+    built and ``scheduler.step()`` was called ``t`` times.
+
+    Examples
+    --------
+    >>> import pickle, pyclr
+    >>> s = pyclr.one_cycle(0.1, total_steps=1000)
+    >>> isinstance(s, pyclr.Schedule), s.total_steps, s.has_momentum
+    (True, 1000, True)
+    >>> pickle.loads(pickle.dumps(s)) == s == pyclr.Schedule.from_dict(s.to_dict())
+    True
     """
 
     policy: ClassVar[str] = ""

@@ -42,6 +42,28 @@ class ScheduleHandle:
         calls seen so far (plus the starting step).
     schedule : pyclr.Schedule
         The attached spec.
+
+    Examples
+    --------
+    >>> import torch, pyclr
+    >>> from pyclr.torch import attach
+    >>> model = torch.nn.Linear(4, 1)
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> with attach(opt, pyclr.cyclic(0.01, 0.1, step_size_up=4)) as handle:
+    ...     for _ in range(2):
+    ...         opt.step()
+    ...     state = handle.state_dict()                  # plain data: checkpoint it
+    >>> handle.attached, state["step"], [round(lr, 6) for lr in handle.last_lr()]
+    (False, 2, [0.0325])
+
+    Resuming: a new optimizer and hook continue at the saved step.
+
+    >>> opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    >>> handle = attach(opt, pyclr.cyclic(0.01, 0.1, step_size_up=4))
+    >>> handle.load_state_dict(state)
+    >>> handle.step, round(opt.param_groups[0]["lr"], 6)
+    (2, 0.055)
+    >>> handle.remove()
     """
 
     def __init__(self, optimizer, schedule, writer: ParamWriter, step: int, momentum: bool):

@@ -59,6 +59,20 @@ class RangeTestResult:
         LR of each param group relative to group 0 (kept during the test).
     start_lr, end_lr, num_iter, step_mode :
         The sweep that was asked for.
+
+    Examples
+    --------
+    :func:`range_test` returns it; here one built by hand from a synthetic log:
+
+    >>> import numpy as np
+    >>> from pyclr.torch import RangeTestResult
+    >>> lrs = np.geomspace(1e-5, 10, 200); x = np.log10(lrs)
+    >>> losses = 1.5 - np.tanh(2 * (x + 2.5)) + np.exp(3 * (x - 0.3))
+    >>> res = RangeTestResult(lrs, losses, smoothed=losses, steps=np.arange(200))
+    >>> len(res), res.stop_reason, res.analyze().verdict
+    (200, 'num_iter', 'ok')
+    >>> res.to_schedule(50_000, batch_size=100, epochs_per_half_cycle=2).step_size_up
+    1000
     """
 
     lrs: np.ndarray
