@@ -45,7 +45,7 @@ def _resolve(obj: griffe.Object, root: griffe.Module, target: str) -> str | None
     """The full path that ``target`` names as seen from ``obj``, or None."""
     if target.startswith("."):  # relative to the module, as Sphinx reads `.analysis` in pyclr.finder
         module = obj.module
-        base = module.path if module.is_package else module.parent.path  # type: ignore[union-attr]
+        base = module.path if module.is_init_module else module.parent.path  # type: ignore[union-attr]
         candidate = f"{base}.{target.lstrip('.')}"
         return candidate if _lookup(root, candidate) else None
     if _lookup(root, target):
