@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import sys
 import textwrap
-from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union, cast
 
 import numpy as np
 
@@ -218,8 +218,8 @@ def _title(tests: list) -> str:
             head += f": base_lr {_fmt(a.base_lr)}, max_lr {_fmt(a.max_lr)}"
             if a.verdict != "ok":
                 notes.append("provisional")
-        if a.runs:
-            notes.append(f"{len(a.runs)} runs combined")
+        if a.runs:  # a sweep that logged nothing is in runs but not in the combination
+            notes.append(f"{sum(r.lrs is not None and len(r.lrs) > 0 for r in a.runs)} runs combined")
             spread = a.spread.get("max_lr") if a.spread else None
             if spread is not None and math.isfinite(spread):
                 notes.append(f"max_lr spread x{spread:.2f}")
@@ -227,7 +227,7 @@ def _title(tests: list) -> str:
             head += f" ({', '.join(notes)})"
         if tests[0].label:
             head = f"{tests[0].label}: {head}"
-        reasons = [] if a.verdict == "ok" else _short_reasons(a.reasons)
+        reasons = _short_reasons(a.reasons)  # an "ok" may carry a note too (a sweep left out)
         return "\n".join([head] + reasons)
     head = "; ".join(f"{t.label}: {t.analysis.verdict}" for t in tests)
     lines = textwrap.wrap(head, 78)
@@ -392,7 +392,8 @@ def plot_range_test(result_or_analysis: Any, ax: Optional[Axes] = None,
                     label=f"{why} at {_fmt(point)}" if single else (why if t is tests[0] else "_nolegend_"))
     extra = []
     for k, method in enumerate(methods):
-        style = dict(color=_ANCHOR_COLORS[k % len(_ANCHOR_COLORS)], ls=_ANCHOR_STYLES[k % len(_ANCHOR_STYLES)], lw=1.3)
+        style: dict[str, Any] = dict(color=_ANCHOR_COLORS[k % len(_ANCHOR_COLORS)],
+                                     ls=_ANCHOR_STYLES[k % len(_ANCHOR_STYLES)], lw=1.3)
         drawn = False
         for t in tests:
             lr, count = _suggestion(method, t.runs)
@@ -439,11 +440,11 @@ def _boundaries(s: Any, n: int, limit: Optional[int]) -> Optional[np.ndarray]:
     empty = np.empty(0)
     if isinstance(s, Cyclic):
         period = s.period
-        restarts = math.ceil(n / period) if s.cycles is None else s.cycles
-        if too_many(min(restarts, math.ceil(n / period))):
+        # cycle k + 1 starts at k * period; with a cycle limit, the last cycle's end is the tail's start
+        count = math.ceil(n / period) if s.cycles is None else min(s.cycles - 1, math.ceil(n / period))
+        if too_many(count):
             return None
-        k = np.arange(1, min(restarts, math.ceil(n / period)) + 1, dtype=np.float64)
-        points = list(k[k < restarts] * period)
+        points = list(np.arange(1, count + 1, dtype=np.float64) * period)
         if s.cycles is not None:  # the cycles end where the tail (or the hold) begins
             points.append(float(s.cycles_end))
             if s.tail_steps:
@@ -467,9 +468,12 @@ def _boundaries(s: Any, n: int, limit: Optional[int]) -> Optional[np.ndarray]:
     if isinstance(s, (Scaled,)):
         return _boundaries(s.schedule, n, limit)
     if isinstance(s, PerGroup):
-        parts = [_boundaries(g, n, limit) for g in s.schedules]
-        if any(p is None for p in parts):
-            return None
+        parts = []
+        for group in s.schedules:
+            part = _boundaries(group, n, limit)
+            if part is None:
+                return None
+            parts.append(part)
         merged = np.unique(np.concatenate(parts))
         return None if too_many(merged.size) else merged
     if isinstance(s, Join):
@@ -545,7 +549,8 @@ def cycle_boundaries(schedule: Schedule, n: int) -> np.ndarray:
     """
     schedule = _check_schedule(schedule, "schedule")
     n = V.int_at_least("n", n, 1)
-    return _boundaries(schedule, n, None)
+    # without a limit there is always a list (None only says "more than the limit")
+    return cast(np.ndarray, _boundaries(schedule, n, None))
 
 
 def _schedule_label(s: Any) -> str:
@@ -582,7 +587,7 @@ def _schedule_label(s: Any) -> str:
             continue
         parts.append(f"{f.name}={show(value)}")
     text = ", ".join(parts[:4]) + (", ..." if len(parts) > 4 else "")
-    return f"{s.policy or type(s).__name__}({text})"
+    return f"{getattr(s, 'policy', '') or type(s).__name__}({text})"
 
 
 def _series(get: Any, n: int) -> tuple:

@@ -291,6 +291,33 @@ def test_torch_runs_plot(torch_tests):
     assert len(_curves(ax)) == 6 + 2
 
 
+def test_torch_results_built_by_hand_empty_and_stopped():
+    pytest.importorskip("torch")
+    from pyclr.torch import RangeTestResult, RangeTestRuns
+
+    none = np.empty(0)
+    empty = RangeTestResult(none, none, smoothed=none, steps=np.empty(0, dtype=np.int64), stop_reason="non-finite loss")
+    ax = empty.plot()
+    assert ax.get_title().startswith("too_short\nThe range test logged no points") and _curves(ax) == []
+    # a test the AMP scaler stopped before the loss turned up: no divergence, the stop is marked
+    lrs = np.geomspace(1e-5, 1e-1, 120)
+    x = np.log10(lrs)
+    losses = 2.0 - np.tanh(2 * (x + 3)) + 0.01 * np.cos(37 * x)
+    stopped = RangeTestResult(lrs, losses, smoothed=losses, steps=np.arange(120), stop_reason="skipped steps")
+    a = stopped.analyze()
+    assert a.divergence_lr is None
+    ax = stopped.plot()
+    marker, = [line for line in ax.get_lines() if line.get_marker() == "X"]
+    assert marker.get_xdata()[0] == lrs[-1]
+    assert f"stopped: skipped steps at {lrs[-1]:.3g}" in _legend_texts(ax)
+    # sweeps of which one logged nothing: drawn, and the combination's note in the title
+    runs = RangeTestRuns((stopped, empty, stopped))
+    ax = runs.plot()
+    title = ax.get_title()
+    assert len(_curves(ax)) == 4 and "(2 runs combined" in title
+    assert "Sweep 1 logged no points and was left out of the combination." in title.replace("\n", " ")
+
+
 # ------------------------------------------------------------------------------ schedules
 def _boundary_xs(ax):
     xs = []
