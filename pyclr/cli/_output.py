@@ -92,9 +92,12 @@ def plot_format(path) -> str:
 
 
 def has_matplotlib() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("matplotlib") is not None
+    """matplotlib imports (a broken or blocked install counts as missing)."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def check_plot(path, force: bool, required: bool = True) -> bool:

@@ -1,9 +1,15 @@
 """``pyclr demo``: the main job end to end, on data that ships with scikit-learn.
 
 A real LR range test of a small MLP on scikit-learn's bundled digits, the analysis
-of that test (bounds and verdict), then a short training run with the resulting
-cyclical schedule next to a constant-LR baseline of the same length. CPU only,
-seeded, single-threaded: the numbers are reproducible and it runs in seconds.
+of that test (bounds and verdict, and what they mean), then a short training run with the
+resulting cyclical schedule next to a constant-LR baseline of the same length, the three
+lines of code that use the bounds, and a picture of it all. CPU only, seeded,
+single-threaded: the numbers are reproducible and it runs in seconds.
+
+The report goes to stdout; progress lines (each phase as it starts, each range-test sweep,
+each training epoch, with the time since the command started) go to stderr unless
+``--quiet``. The time printed at the end counts from the start of the process (interpreter
+start-up and imports included, :mod:`pyclr.cli._clock`), so it matches what a user waits.
 
 torch and scikit-learn are imported only when the command runs, so ``pyclr --help``
 works without them.
@@ -19,12 +25,21 @@ import os
 import sys
 import time
 
-from ._exit import (EXIT_BAD_OUTPUT, EXIT_INCONCLUSIVE, EXIT_MISSING_DEPENDENCY, EXIT_OK, EXIT_USAGE,
-                    epilog)
 from ..logs import sweep_paths
-from ._output import check_output, write_output
+from ._exit import (EXIT_BAD_OUTPUT, EXIT_INCONCLUSIVE, EXIT_MISSING_DEPENDENCY, EXIT_OK, EXIT_USAGE, CLIError,
+                    epilog)
+from ._output import PLOT_INSTALL, check_output, check_plot, new_figure, write_figure, write_output
 
-__all__ = ["add_parser", "run"]
+__all__ = ["add_parser", "run", "DEFAULT_PLOT", "FAST_EXIT"]
+
+#: Where the demo draws its picture unless told otherwise (``--plot PATH``, ``--no-plot``): the
+#: current folder. The demo replaces its own earlier picture there; an explicit ``--plot`` path
+#: that exists needs ``--force``.
+DEFAULT_PLOT = "pyclr-demo.png"
+#: Run as a command, the demo leaves with ``os._exit`` once its output is flushed: tearing down
+#: torch and scikit-learn at interpreter exit took 1-3 s on the project's machine, time a user
+#: waits after "done in ..." and that the printed time could not include.
+FAST_EXIT = True
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -34,7 +49,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description=(
             "Run a real LR range test on scikit-learn's digits with a small MLP, analyse it, train "
             "briefly with the resulting cyclical schedule and compare with a constant LR trained the "
-            "same number of steps."
+            f"same number of steps. Draws the range test and the schedule to {DEFAULT_PLOT} (needs "
+            "matplotlib). Progress goes to stderr (--quiet: none), the report to stdout."
         ),
         epilog=epilog((EXIT_OK, EXIT_INCONCLUSIVE, EXIT_USAGE, EXIT_BAD_OUTPUT, EXIT_MISSING_DEPENDENCY)),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -54,30 +70,76 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--baseline-lr", type=float, default=None,
                    help="constant LR of the baseline (default 0.01 for SGD, 0.001 for Adam: the usual defaults)")
     p.add_argument("--csv", metavar="PATH", help="also save the range-test log (readable by `pyclr analyze`)")
-    p.add_argument("--plot", metavar="PATH", help="write a figure (range test and LR schedule); needs matplotlib")
+    plot = p.add_mutually_exclusive_group()
+    plot.add_argument("--plot", metavar="PATH", default=None,
+                      help=f"draw the range test and the schedule to PATH, .png or .svg (default {DEFAULT_PLOT}; "
+                           "needs matplotlib)")
+    plot.add_argument("--no-plot", action="store_true", help="draw no picture")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: reproducible)")
     p.add_argument("--force", action="store_true", help="overwrite the --csv / --plot files if they exist")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr (the report stays)")
     return p
 
 
-def _check_outputs(args) -> None:
-    """Before the range test and the training: a bad --csv / --plot fails in a second, not after them."""
+class _Progress:
+    """Progress lines on stderr, each with the seconds since the command started."""
+
+    def __init__(self, start: float, quiet: bool):
+        self.start = start
+        self.quiet = quiet
+        self.phases: list = []  # (name, seconds) for the summary line
+        self._phase = None
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def say(self, text: str) -> None:
+        if not self.quiet:
+            print(f"[{self.elapsed():5.1f} s] {text}", file=sys.stderr, flush=True)
+
+    def phase(self, name: str, text: str) -> None:
+        """Start phase ``name`` (ending the one before) and say ``text``."""
+        self.end_phase()
+        self._phase = (name, time.perf_counter())
+        self.say(text)
+
+    def end_phase(self) -> None:
+        if self._phase is not None:
+            name, t = self._phase
+            self.phases.append((name, time.perf_counter() - t))
+            self._phase = None
+
+
+def _plot_target(args):
+    """(path, force) of the picture, or None for --no-plot. The default path is the demo's own
+    file, replaced on every run; an explicit one follows --force."""
+    if args.no_plot:
+        return None
+    if args.plot is not None:
+        return args.plot, args.force
+    return DEFAULT_PLOT, True
+
+
+def _check_outputs(args):
+    """Before the range test and the training: a bad --csv / --plot fails in a second, not after
+    them. Returns (path, force) of the picture to draw, or None."""
     for path in sweep_paths(args.csv, args.repeats) if args.csv else ():
         check_output(path, args.force, "--csv")
-    if args.plot:
-        check_output(args.plot, args.force, "--plot")
-        fmt = _plot_format(args.plot)
-        try:
-            from matplotlib.backend_bases import FigureCanvasBase
-        except ImportError:
-            return  # said when the figure would be drawn
-        if fmt not in FigureCanvasBase.get_supported_filetypes():
-            raise ValueError(f"Expected --plot ending in one of "
-                             f"{sorted(FigureCanvasBase.get_supported_filetypes())}, but got {args.plot!r}")
-
-
-def _plot_format(path: str) -> str:
-    return os.path.splitext(path)[1][1:].lower() or "png"
+    target = _plot_target(args)
+    if target is None:
+        return None
+    path, force = target
+    try:
+        if not check_plot(path, force, required=False):
+            print(f"pyclr demo: no picture: drawing it needs matplotlib, which is not installed "
+                  f"({PLOT_INSTALL}); the demo runs without it", file=sys.stderr)
+            return None
+    except CLIError as exc:
+        if args.plot is not None:
+            raise  # the path the user named: exit 4
+        print(f"pyclr demo: no picture: {exc} (pass --plot PATH or --no-plot)", file=sys.stderr)
+        return None
+    return target
 
 
 def _check(args) -> None:
@@ -135,7 +197,7 @@ def _loader(x, y, batch_size: int, seed: int):
                                        shuffle=True, generator=g)
 
 
-def _train(args, data, schedule=None, constant_lr=None):
+def _train(args, data, progress: _Progress, what: str, schedule=None, constant_lr=None):
     """Train a fresh model (same init, same batch order); returns (test accuracy, LRs used)."""
     import torch
     import torch.nn.functional as F
@@ -150,11 +212,16 @@ def _train(args, data, schedule=None, constant_lr=None):
     opt.register_step_post_hook(lambda o, a, k: used.append(o.param_groups[0]["lr"]))
     loader = _loader(xtr, ytr, args.batch_size, args.seed + 1)
     model.train()
-    for _ in range(args.epochs):
+    for epoch in range(args.epochs):
+        total, batches = 0.0, 0
         for xb, yb in loader:
             opt.zero_grad(set_to_none=True)
-            F.cross_entropy(model(xb), yb).backward()
+            loss = F.cross_entropy(model(xb), yb)
+            loss.backward()
             opt.step()  # with a schedule attached, the hook sets this step's LR first
+            total += float(loss.detach())
+            batches += 1
+        progress.say(f"  {what}: epoch {epoch + 1} of {args.epochs}, mean training loss {total / batches:.3f}")
     if handle is not None:
         handle.remove()
     model.eval()
@@ -169,21 +236,59 @@ def _fmt(x) -> str:
     return "n/a" if x is None else f"{x:.3g}"
 
 
+def _sweep_reporter(opt, progress: _Progress, sweeps: int):
+    """An optimizer step hook saying when each range-test sweep starts: within a sweep the LR
+    only grows, so a step at a lower LR than the one before starts the next sweep."""
+    state = {"last": math.inf, "sweep": 0}
+
+    def hook(o, a, k):
+        lr = o.param_groups[0]["lr"]
+        if lr < state["last"]:
+            state["sweep"] += 1
+            progress.say(f"  range test: sweep {state['sweep']} of {sweeps} (lr from {lr:.0e} up)")
+        state["last"] = lr
+
+    return opt.register_step_post_hook(hook)
+
+
+def _explain(a, schedule, steps_per_epoch: int, epochs_per_half_cycle: float) -> list:
+    """What base_lr and max_lr are, in plain words, and the three lines of code that use them,
+    with this run's numbers."""
+    d = schedule.to_dict()
+    base, top, up = d["base_lr"], d["max_lr"], d["step_size_up"]
+    provisional = "" if a.ok else "  (provisional: the verdict was not ok)"
+    return [
+        "what the bounds mean:",
+        f"  base_lr = {_fmt(base)}: the LR where the loss starts to fall fast; below it, training barely moves.",
+        f"  max_lr  = {_fmt(top)}: the largest LR before the loss stops improving or turns unstable.{provisional}",
+        f"  A cyclical schedule moves the LR from base_lr up to max_lr and back down, {epochs_per_half_cycle:g} "
+        f"epochs each way (step_size_up={up} optimizer steps, {steps_per_epoch} batches per epoch), and repeats.",
+        "",
+        "use them in your own PyTorch training loop (import pyclr; from pyclr.torch import ScheduledLR):",
+        f"  sched = pyclr.cyclic({_fmt(base)}, {_fmt(top)}, step_size_up={up})",
+        "  scheduler = ScheduledLR(optimizer, sched)",
+        "  scheduler.step()  # after every optimizer.step(), once per batch",
+    ]
+
+
 def run(args) -> int:
+    started = getattr(args, "started", None)
+    progress = _Progress(started if started is not None else time.perf_counter(), args.quiet)
     _check(args)
-    _check_outputs(args)
+    plot_target = _check_outputs(args)
+    progress.phase("imports", "importing torch and scikit-learn")
     try:
         import torch
         import sklearn  # noqa: F401
     except ImportError as exc:
         print(f"pyclr demo: error: the demo needs torch and scikit-learn ({exc}); "
-              "install them with: pip install 'pyclr[demo]'", file=sys.stderr)
+              "install them with: pip install 'pyclr-lr[demo]'", file=sys.stderr)
         return EXIT_MISSING_DEPENDENCY
 
     import pyclr
     from pyclr.torch import range_test
 
-    t0 = time.perf_counter()
+    progress.phase("data", "loading scikit-learn's digits")
     torch.set_num_threads(args.threads)
     data = _data(args.seed)
     xtr, ytr, xte, yte = data
@@ -193,12 +298,19 @@ def run(args) -> int:
           f"MLP 64-64-10, {opt_name}, batch {args.batch_size}, seed {args.seed}")
 
     # 1. the range test (model and optimizer are restored afterwards)
+    progress.phase("range test", f"range test: {args.repeats} sweep{'s' if args.repeats > 1 else ''} of "
+                                 f"{args.num_iter} steps, lr {args.start_lr:.0e} to {args.end_lr:.0e}")
     model = _model(args.seed)
     opt = _optimizer(args.optimizer, model, args.start_lr)
     torch.manual_seed(args.seed)
-    runs = range_test(model, opt, torch.nn.functional.cross_entropy, _loader(xtr, ytr, args.batch_size, args.seed),
-                      start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter, progress=False,
-                      repeats=args.repeats)
+    reporter = _sweep_reporter(opt, progress, args.repeats)
+    try:
+        runs = range_test(model, opt, torch.nn.functional.cross_entropy,
+                          _loader(xtr, ytr, args.batch_size, args.seed),
+                          start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter, progress=False,
+                          repeats=args.repeats)
+    finally:
+        reporter.remove()
     stop = {"num_iter": "ran to the end", "diverged": "stopped: loss diverged",
             "non-finite loss": "stopped: non-finite loss", "skipped steps": "stopped: AMP skipped steps"}
     print(f"range test: {len(runs)} sweep{'s' if len(runs) > 1 else ''} of {args.num_iter} LR points from "
@@ -213,6 +325,7 @@ def run(args) -> int:
         print(f"  logs saved to {', '.join(paths)} (try: pyclr analyze {' '.join(paths)} --combine)")
 
     # 2. the analysis: one sweep with its noise resampled, or the sweeps combined
+    progress.phase("analysis", "analysing the range test")
     a = runs[0].analyze(resamples=100) if len(runs) == 1 else runs.analyze()
     print(f"analysis: verdict {a.verdict}")
     for name in ("base_lr", "max_lr"):
@@ -233,67 +346,45 @@ def run(args) -> int:
         schedule = a.to_schedule(len(xtr), args.batch_size, epochs_per_half_cycle=args.epochs_per_half_cycle,
                                  force=not a.ok)
     except ValueError as exc:
+        progress.end_phase()
         print(f"no schedule could be built from this range test: {exc}")
         return EXIT_INCONCLUSIVE
     baseline_lr = args.baseline_lr if args.baseline_lr is not None else (0.01 if args.optimizer == "sgd" else 0.001)
     steps = args.epochs * steps_per_epoch
-    acc_clr, used = _train(args, data, schedule=schedule)
-    acc_const, _ = _train(args, data, constant_lr=baseline_lr)
     d = schedule.to_dict()
-    step_up = d.get("step_size_up")
-    label = f"cyclical LR {_fmt(a.base_lr)} .. {_fmt(schedule.values(int(step_up) + 1)[-1] if step_up else None)}"
-    if step_up:
-        label += f" (triangular, step_size_up={int(step_up)})"
+    progress.phase("training", f"training {args.epochs} epochs with the cyclical schedule, then with a constant LR")
+    acc_clr, used = _train(args, data, progress, "cyclical LR", schedule=schedule)
+    acc_const, _ = _train(args, data, progress, f"constant LR {_fmt(baseline_lr)}", constant_lr=baseline_lr)
+    progress.end_phase()
+    label = f"cyclical LR {_fmt(d['base_lr'])} .. {_fmt(d['max_lr'])} (triangular, step_size_up={d['step_size_up']})"
     print(f"training: {args.epochs} epochs = {steps} optimizer steps each"
           + ("" if a.ok else " (provisional bounds: the verdict was not ok)"))
     width = max(len(label), 28)
     print(f"  {label:<{width}}  test accuracy {acc_clr:.1%}")
     print(f"  {'constant LR ' + _fmt(baseline_lr):<{width}}  test accuracy {acc_const:.1%}")
-    print(f"done in {time.perf_counter() - t0:.1f} s (backend: {pyclr.backend()})")
+    print()
+    for line in _explain(a, schedule, steps_per_epoch, args.epochs_per_half_cycle):
+        print(line)
 
-    if args.plot:
-        _plot(args.plot, runs, a, used, args.force)
+    # 4. the picture
+    if plot_target is not None:
+        progress.phase("figure", f"drawing the range test and the schedule to {plot_target[0]}")
+        _plot(plot_target[0], a, schedule, steps, plot_target[1])
+        progress.end_phase()
+        print(f"\nfigure: {plot_target[0]} (the range test with its bounds, and the schedule used for training)")
+    progress.end_phase()
+    parts = ", ".join(f"{name} {sec:.1f} s" for name, sec in progress.phases)
+    print(f"done in {progress.elapsed():.1f} s since the command started ({parts}; backend {pyclr.backend()})")
     return EXIT_OK
 
 
-def _plot(path: str, runs, analysis, used, force: bool) -> None:
-    try:
-        import matplotlib
+def _plot(path: str, analysis, schedule, steps: int, force: bool) -> None:
+    from pyclr.plot import plot_range_test, plot_schedule
 
-        matplotlib.use("Agg")  # headless: write the file, never open a window
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print(f"pyclr demo: --plot needs matplotlib, which is not installed; no figure written to {path} "
-              "(install it with: pip install 'pyclr[plot]')", file=sys.stderr)
-        return
-    import numpy as np
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    for i, res in enumerate(runs):
-        ax1.semilogx(res.lrs, res.losses, ".", ms=3, alpha=0.5, label=f"loss, sweep {i}")
-    for i, a in enumerate(analysis.runs or (analysis,)):
-        if a.lrs is not None and a.smoothed is not None:
-            ax1.semilogx(a.lrs, a.smoothed, "-", lw=1.5, label=f"analysis smoother, sweep {i}")
-    for x, name in ((analysis.base_lr, "base_lr"), (analysis.max_lr, "max_lr")):
-        if x is not None:
-            ax1.axvline(x, ls="--", color="k", lw=1)
-            ax1.annotate(name, (x, ax1.get_ylim()[1]), rotation=90, va="top", ha="right", fontsize=8)
-    losses = np.concatenate(runs.losses)
-    finite = losses[np.isfinite(losses)]
-    if finite.size:
-        ax1.set_ylim(finite.min() * 0.9, min(finite.max(), 4 * finite[0]) * 1.05)
-    ax1.set_xlabel("learning rate")
-    ax1.set_ylabel("training loss")
-    ax1.set_title(f"range test: verdict {analysis.verdict}")
-    ax1.legend(fontsize=8)
-    ax2.plot(np.arange(len(used)), used)
-    ax2.set_xlabel("optimizer step")
-    ax2.set_ylabel("learning rate")
-    ax2.set_title("cyclical schedule used for training")
-    fig.tight_layout()
-    try:
-        # the format named, not inferred: the temporary file's name need not end like the target's
-        write_output(path, lambda tmp: fig.savefig(tmp, dpi=120, format=_plot_format(path)), force, "--plot")
-    finally:
-        plt.close(fig)
-    print(f"figure written to {path}")
+    d = schedule.to_dict()
+    fig, (left, right) = new_figure(13.0, 4.6, columns=2)
+    plot_range_test(analysis, ax=left)
+    plot_schedule(schedule, steps, ax=right,
+                  labels=[f"used for training: pyclr.cyclic({_fmt(d['base_lr'])}, {_fmt(d['max_lr'])}, "
+                          f"step_size_up={d['step_size_up']})"])
+    write_figure(path, fig, force)
