@@ -271,7 +271,9 @@ def _y_limits(tests: list) -> Optional[tuple]:
     if not starts:
         return None
     start, low, high = max(starts), min(lows), max(highs)
-    top = min(high, start + 0.5 * max(start - low, 0.0))
+    # room above the start for the turn-up: half the descent, and a quarter of the loss itself
+    # for a curve that barely fell (or only rose)
+    top = min(high, start + max(0.5 * (start - low), 0.25 * abs(start)))
     if not top > low:
         return None
     pad = 0.06 * (top - low)
@@ -377,10 +379,12 @@ def plot_range_test(result_or_analysis: Any, ax: Optional[Axes] = None,
             ax.axvspan(a.base_lr, a.max_lr, color=span_colour, alpha=0.12 if provisional else 0.18,
                        hatch="//" if provisional else None, lw=0,
                        label=what if single else f"{t.label}: {_fmt(a.base_lr)} .. {_fmt(a.max_lr)}")
-            if single:
-                for lr, text, ha in ((a.base_lr, "base_lr", "right"), (a.max_lr, "max_lr", "left")):
-                    ax.text(lr, 0.97, f" {text} " if ha == "left" else f"{text} ", transform=top_text, ha=ha,
-                            va="top", fontsize=8, color="darkgreen")
+            if single and a.max_lr / a.base_lr >= 2:  # each bound's name outside its edge
+                for lr, text, ha in ((a.base_lr, "base_lr ", "right"), (a.max_lr, " max_lr", "left")):
+                    ax.text(lr, 0.97, text, transform=top_text, ha=ha, va="top", fontsize=8, color="darkgreen")
+            elif single:  # too close for two names: one over the middle
+                ax.text(math.sqrt(a.base_lr * a.max_lr), 0.97, "base_lr .. max_lr", transform=top_text, ha="center",
+                        va="top", fontsize=8, color="darkgreen")
         point, why = a.divergence_lr, "diverged"
         if point is None and t.stop is not None and t.runs and t.runs[0][0].size:
             point, why = float(t.runs[0][0][-1]), f"stopped: {t.stop}"

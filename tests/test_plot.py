@@ -114,7 +114,8 @@ def test_range_test_single_log_files_and_artists(diverged, tmp_path):
     y = np.interp(np.log10(a.divergence_lr), np.log10(a.lrs), a.smoothed)
     assert marker.get_ydata()[0] == pytest.approx(y) and y > a.smoothed[0]
     words = [t.get_text() for t in ax.texts]
-    assert words == ["base_lr ", " max_lr "]
+    assert words == ["base_lr ", " max_lr"]
+    assert [t.get_position()[0] for t in ax.texts] == [a.base_lr, a.max_lr]
     assert ax.get_title() == f"ok: base_lr {a.base_lr:.3g}, max_lr {a.max_lr:.3g}"
     # the blow-up past divergence is cut off, the descent is in view
     low, high = ax.get_ylim()
@@ -159,7 +160,18 @@ def test_range_test_verdict_not_ok_title_and_hatched_span():
     assert "Lower start_lr" in title and "(drop" not in title  # the advice kept, the figures left out
     (span,) = [p for p in ax.patches]
     assert span.get_hatch() == "//"
+    # bounds 4% apart: one name over the middle of the span instead of two on top of each other
+    assert a.max_lr / a.base_lr < 2 and [t.get_text() for t in ax.texts] == ["base_lr .. max_lr"]
     assert any(t.startswith("base_lr .. max_lr (provisional)") for t in _legend_texts(ax))
+
+
+def test_range_test_rising_loss_stays_in_view():
+    # a sweep that started too high: the loss only rises; the view keeps the start and the rise
+    lrs = np.geomspace(1e-3, 10, 100)
+    losses = 2 + np.exp(2 * np.log10(lrs))
+    ax = plot_range_test(pyclr.analyze(lrs, losses))
+    low, high = ax.get_ylim()
+    assert low < 2.0 and high > 2.4 and high < losses.max()
 
 
 def test_range_test_too_short_has_no_span():
