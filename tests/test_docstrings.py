@@ -43,8 +43,8 @@ def test_public_api_has_an_example(name, obj):
 
 
 def _load_extension():
-    path = os.path.join(DOCS, "_ext", "sphinx_roles.py")
-    spec = importlib.util.spec_from_file_location("pyclr_docs_sphinx_roles", path)
+    path = os.path.join(DOCS, "_ext", "pyclr_griffe.py")
+    spec = importlib.util.spec_from_file_location("pyclr_docs_griffe", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -137,3 +137,25 @@ def test_home_page_examples_run():
     exec(compile(blocks[0], "docs/index.md", "exec"), torch_ns)
     assert torch_ns["a"].verdict == "ok"
     assert isinstance(torch_ns["scheduler"].schedule, pyclr.Cyclic)
+
+
+def test_spec_signatures_in_the_reference_match_the_runtime_ones():
+    """The site shows each policy's signature as ``@spec`` builds it: names, kinds, defaults."""
+    griffe = pytest.importorskip("griffe")
+    ext = _load_extension()
+    pkg = griffe.load("pyclr", search_paths=[ROOT], extensions=griffe.load_extensions(ext.SpecSignatures))
+    checked = 0
+    for name in pyclr.__all__:
+        cls = getattr(pyclr, name)
+        if not (inspect.isclass(cls) and issubclass(cls, pyclr.Schedule)):
+            continue
+        doc_class = pkg[cls.__module__.split(".", 1)[1] + "." + cls.__qualname__]
+        if "__init__" not in doc_class.members:
+            continue  # a plain @dataclass: griffe's own dataclass support builds it
+        shown = [(p.name, p.kind.value, None if p.default is None else str(p.default))
+                 for p in doc_class.members["__init__"].parameters][1:]
+        runtime = [(p.name, p.kind.description, None if p.default is inspect.Parameter.empty else repr(p.default))
+                   for p in inspect.signature(cls).parameters.values()]
+        assert shown == runtime, name
+        checked += 1
+    assert checked >= 6  # Cyclic, OneCycle, SGDR, WarmupDecay, StepDecay, MultiplicativeCycles

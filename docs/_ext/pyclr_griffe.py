@@ -1,4 +1,6 @@
-"""A griffe extension: render the Sphinx markup of pyclr's docstrings as Markdown.
+"""griffe extensions for pyclr's API reference: Sphinx markup as Markdown, and spec signatures.
+
+**SphinxRoles**: render the Sphinx markup of pyclr's docstrings as Markdown.
 
 pyclr's docstrings are numpydoc with Sphinx roles (``:func:`analyze```, ``:class:`~pyclr.torch.ScheduledLR```,
 ``:math:`...```) and ``.. math::`` blocks, so that ``help()`` and Sphinx-style readers see
@@ -11,11 +13,19 @@ extension rewrites each docstring once, after griffe has loaded the package:
 * ``:math:`x``` becomes inline code, a ``.. math::`` block a code block (the site stays
   offline: no MathJax).
 
-mkdocs.yml loads it with ``extensions: [docs/_ext/sphinx_roles.py]``.
+**SpecSignatures**: the policies are frozen dataclasses made by pyclr's own ``@spec(...)``
+decorator (``dataclasses.KW_ONLY`` on every Python), which griffe's static analysis does not know;
+this gives each one the ``__init__`` signature the decorator builds at run time (read from the
+imported class: the fields in order, those named in ``spec(...)`` positional, the others
+keyword-only, with their defaults).
+
+mkdocs.yml loads both with ``extensions: [docs/_ext/pyclr_griffe.py]``.
 """
 from __future__ import annotations
 
 import html
+import importlib
+import inspect
 import re
 from typing import Any
 
@@ -97,3 +107,48 @@ class SphinxRoles(griffe.Extension):
             if obj.docstring is not None:
                 obj.docstring.value = _rewrite(obj.docstring.value, obj, pkg)
             stack.extend(member for member in obj.members.values() if not member.is_alias)
+
+
+def _is_spec(cls: griffe.Class) -> bool:
+    """Whether the class is decorated with ``@spec(...)``."""
+    return any(isinstance(d.value, griffe.ExprCall) and str(d.value.function).split(".")[-1] == "spec"
+               for d in cls.decorators)
+
+
+def _spec_init(cls: griffe.Class) -> griffe.Function | None:
+    """``__init__`` as ``@spec`` builds it at run time (the runtime signature is the truth: a
+    field without a default of its own takes a base class attribute's, as dataclasses do),
+    with the annotations as written in the source."""
+    try:
+        runtime = getattr(importlib.import_module(cls.module.path), cls.name)
+        signature = inspect.signature(runtime)
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return None
+    params = [griffe.Parameter("self", kind=griffe.ParameterKind.positional_or_keyword)]
+    for p in signature.parameters.values():
+        member = cls.members.get(p.name)
+        params.append(griffe.Parameter(
+            p.name,
+            annotation=getattr(member, "annotation", None),
+            kind=griffe.ParameterKind.keyword_only if p.kind is p.KEYWORD_ONLY else griffe.ParameterKind.positional_or_keyword,
+            default=None if p.default is p.empty else repr(p.default),
+            docstring=getattr(member, "docstring", None),
+        ))
+    return griffe.Function("__init__", lineno=0, endlineno=0, parent=cls,
+                           parameters=griffe.Parameters(*params), returns="None")
+
+
+class SpecSignatures(griffe.Extension):
+    """Give every ``@spec`` policy class the ``__init__`` signature the decorator builds."""
+
+    def on_package(self, *, pkg: griffe.Module, **kwargs: Any) -> None:
+        stack: list[griffe.Object] = [pkg]
+        while stack:
+            obj = stack.pop()
+            if obj.is_class and "__init__" not in obj.members:
+                init = _spec_init(obj) if _is_spec(obj) else None  # type: ignore[arg-type]
+                if init is not None:
+                    obj.set_member("__init__", init)
+                    obj.labels.add("dataclass")
+            stack.extend(member for member in obj.members.values()
+                         if not member.is_alias and (member.is_module or member.is_class))
