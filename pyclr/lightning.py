@@ -106,13 +106,15 @@ def scheduler_config(
     >>> round(opt.param_groups[0]["lr"], 6)     # step 0 of the one-cycle: max_lr / div_factor
     0.004
 
-    In a LightningModule::
+    In a LightningModule:
 
-        def configure_optimizers(self):
-            opt = torch.optim.SGD(self.parameters(), lr=0.1, momentum=0.9)
-            steps = int(self.trainer.estimated_stepping_batches)
-            s = pyclr.one_cycle(0.1, steps)
-            return {"optimizer": opt, "lr_scheduler": scheduler_config(opt, s, num_steps=steps)}
+    ```python
+    def configure_optimizers(self):
+        opt = torch.optim.SGD(self.parameters(), lr=0.1, momentum=0.9)
+        steps = int(self.trainer.estimated_stepping_batches)
+        s = pyclr.one_cycle(0.1, steps)
+        return {"optimizer": opt, "lr_scheduler": scheduler_config(opt, s, num_steps=steps)}
+    ```
     """
     check_optimizer(optimizer, "scheduler_config")
     check_schedule(schedule, "scheduler_config")
@@ -269,9 +271,9 @@ class RangeTest(L.Callback):
     analysis : pyclr.Analysis or None
         Its analysis: ``base_lr``, ``max_lr``, ``verdict``, ``reasons``.
     schedule : pyclr.Schedule or None
-        The installed schedule (None when nothing was installed).
+        The installed schedule (None while nothing was installed).
     scheduler : ScheduledLR or None
-        The installed scheduler.
+        The installed scheduler, stepped by Lightning after every optimizer step.
     summary : dict or None
         ``analysis.to_dict()``; kept in checkpoints, so a resumed run has it too.
     paths : dict
@@ -295,6 +297,9 @@ class RangeTest(L.Callback):
       apply to the test's steps; gradient clipping does not.
     * ``fast_dev_run`` skips the test with a warning, as Lightning's finder does. One
       optimizer only.
+    * To test again later in a run (fine-tuning milestones), call :meth:`run` from another
+      hook, as with Lightning's ``LearningRateFinder.lr_find``; a test whose verdict is not
+      ``"ok"`` leaves the schedule installed before in place.
 
     Examples
     --------
@@ -377,11 +382,22 @@ class RangeTest(L.Callback):
 
     # -- Lightning hooks ---------------------------------------------------------------
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if getattr(trainer, "fast_dev_run", False):
-            rank_zero_warn("RangeTest: skipping the range test because fast_dev_run is enabled.")
-            return
+        """Run the test (:meth:`run`), or, when resuming from a checkpoint that holds this
+        callback's state, install the saved scheduler again at its step."""
         if self._resume is not None:
             self._reinstall(trainer)
+            return
+        self.run(trainer, pl_module)
+
+    def run(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        """Run the range test now, log it, and install the schedule (see the class).
+
+        ``on_train_start`` calls it; call it from another hook to test again later in a run
+        (the schedule then starts at the step it is installed at), as Lightning's
+        ``LearningRateFinder.lr_find`` is called for fine-tuning milestones.
+        """
+        if getattr(trainer, "fast_dev_run", False):
+            rank_zero_warn("RangeTest: skipping the range test because fast_dev_run is enabled.")
             return
         optimizer = self._optimizer(trainer)
         if self.criterion is None and not pl_module.automatic_optimization:
@@ -416,10 +432,10 @@ class RangeTest(L.Callback):
         self.summary = self.analysis.to_dict()
         installed = False
         if self.analysis.ok and self.install:
-            self.schedule = self._build(trainer, steps)
-            self._put(trainer, ScheduledLR(optimizer, self.schedule, momentum=self.momentum,
-                                           num_steps=steps["remaining"]))
-            installed = True
+            schedule = self._build(trainer, steps)
+            self._put(trainer, ScheduledLR(optimizer, schedule, momentum=self.momentum, num_steps=steps["remaining"]),
+                      warn=True)
+            self.schedule, installed = schedule, True
         self._report(trainer, installed)
 
     def state_dict(self) -> dict[str, Any]:
@@ -506,10 +522,11 @@ class RangeTest(L.Callback):
         total = self.total_steps if self.total_steps is not None else steps["remaining"]
         return a.to_schedule(policy="one_cycle", total_steps=max(2, total))
 
-    def _put(self, trainer: L.Trainer, scheduler: ScheduledLR) -> None:
+    def _put(self, trainer: L.Trainer, scheduler: ScheduledLR, warn: bool = False) -> None:
         strategy = trainer.strategy
-        mine = [c for c in strategy.lr_scheduler_configs if c.scheduler.optimizer is scheduler.optimizer]
-        if mine and self._resume is None:
+        mine = [c for c in strategy.lr_scheduler_configs
+                if c.scheduler.optimizer is scheduler.optimizer and c.scheduler is not self.scheduler]
+        if mine and warn:
             names = ", ".join(type(c.scheduler).__name__ for c in mine)
             rank_zero_warn(f"RangeTest: replacing the scheduler(s) {names} from configure_optimizers with the "
                            "pyclr schedule it found (RangeTest(install=False) keeps yours)")

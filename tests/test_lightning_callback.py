@@ -347,6 +347,25 @@ def test_two_optimizers_are_refused(tmp_path):
         _fit(_trainer(tmp_path, [rt], epochs=1), Two())
 
 
+def test_run_again_at_a_milestone(tmp_path):
+    class Milestones(RangeTest):
+        def on_train_start(self, trainer, pl_module):
+            pass
+
+        def on_train_epoch_start(self, trainer, pl_module):
+            if trainer.current_epoch == 1:
+                self.run(trainer, pl_module)
+
+    torch.manual_seed(0)
+    model = Net()
+    rt = Milestones(num_iter=200, epochs_per_half_cycle=1, plot=False, save_log=False)
+    _fit(_trainer(tmp_path, [rt], epochs=2), model)
+    assert rt.analysis.ok
+    assert model.used[:16] == [LR] * 16  # the first epoch ran on the user's setup
+    np.testing.assert_array_equal(np.array(model.used[16:]), rt.schedule.values(16))
+    assert rt.scheduler.last_epoch == 16
+
+
 def test_fast_dev_run_skips(tmp_path):
     rt = RangeTest(num_iter=100)
     with pytest.warns(UserWarning, match="fast_dev_run"):
