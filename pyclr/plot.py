@@ -48,11 +48,14 @@ if TYPE_CHECKING:
 
     from .schedules import Schedule
 
-__all__ = ["plot_range_test", "plot_schedule", "cycle_boundaries", "MAX_BOUNDARIES", "MAX_POINTS"]
+__all__ = ["plot_range_test", "plot_schedule", "cycle_boundaries", "MAX_BOUNDARIES", "MAX_POINTS", "MAX_STEPS"]
 
 #: At most this many cycle boundaries are drawn per schedule; more would fill the axes with a
 #: grey wash, so beyond it none are drawn (the legend says how many there were).
 MAX_BOUNDARIES = 1000
+#: Most steps :func:`plot_schedule` draws: it computes every one (ten million took about a second
+#: on a busy 2-core machine, so this many take minutes).
+MAX_STEPS = 10**9
 #: Schedules longer than this many steps are drawn from each stretch's minimum and maximum
 #: (in step order), which keeps every peak and trough of the curve with a bounded number of
 #: points; shorter ones are drawn step by step.
@@ -602,7 +605,7 @@ def _series(get: Any, n: int) -> tuple:
         values = get(n, 0)
         return np.arange(n, dtype=np.float64), values
     bucket = -(-n // (MAX_POINTS // 2))
-    chunk = bucket * 1024
+    chunk = bucket * max(1, (1 << 22) // bucket)  # whole stretches, about 4 million steps (32 MiB) at a time
     xs, ys = [], []
     for start in range(0, n, chunk):
         count = min(chunk, n - start)
@@ -669,7 +672,7 @@ def plot_schedule(schedule_or_list: Union[Schedule, Sequence[Schedule]], n: int,
         Not a schedule (or a list of them), ``n`` not an integer, a wrong ``ax``, ``momentum``,
         ``boundaries`` or ``labels``.
     ValueError
-        ``n < 1``, an empty list, or a number of labels that does not match.
+        ``n < 1`` or above :data:`MAX_STEPS`, an empty list, or a number of labels that does not match.
     ImportError
         Without matplotlib (``pip install 'pyclr-lr[plot]'``).
 
@@ -690,6 +693,8 @@ def plot_schedule(schedule_or_list: Union[Schedule, Sequence[Schedule]], n: int,
     else:
         schedules = [_check_schedule(schedule_or_list, name)]
     n = V.int_at_least("n", n, 1)
+    if n > MAX_STEPS:
+        raise ValueError(f"Expected n of at most {MAX_STEPS:,} steps to draw, but got {n!r}")
     momentum = V.boolean("momentum", momentum)
     boundaries = V.boolean("boundaries", boundaries)
     given = _labels(labels, len(schedules), "schedule")

@@ -21,7 +21,8 @@ from matplotlib.patches import Polygon, Rectangle  # noqa: E402
 
 import pyclr  # noqa: E402
 from pyclr.finder.anchors import METHODS  # noqa: E402
-from pyclr.plot import MAX_BOUNDARIES, MAX_POINTS, cycle_boundaries, plot_range_test, plot_schedule  # noqa: E402
+from pyclr.plot import (MAX_BOUNDARIES, MAX_POINTS, MAX_STEPS, cycle_boundaries, plot_range_test,  # noqa: E402
+                        plot_schedule)
 
 DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -453,6 +454,7 @@ def test_schedule_on_given_axes():
     (dict(schedule_or_list=[], n=10), ValueError, "at least one schedule in schedule_or_list"),
     (dict(n=0), ValueError, "Expected positive n, but got 0"),
     (dict(n=10.0), TypeError, "Expected an integer for n, but got 10.0"),
+    (dict(n=MAX_STEPS + 1), ValueError, "Expected n of at most 1,000,000,000 steps to draw, but got 1000000001"),
     (dict(n=10, ax=Figure()), TypeError, "for ax, but got"),
     (dict(n=10, momentum="yes"), TypeError, "Expected a bool for momentum, but got 'yes'"),
     (dict(n=10, boundaries=None), TypeError, "Expected a bool for boundaries"),
