@@ -292,9 +292,9 @@ def plot_range_test(result_or_analysis: Any, ax: Optional[Axes] = None,
     used (solid) against the LR on a log axis; ``base_lr .. max_lr`` shaded and labelled
     (hatched when the verdict is not ``"ok"`` and the bounds are provisional); a cross where
     the loss diverged (``Analysis.divergence_lr``, or the last step of a test that stopped
-    early); the verdict, the bounds and, when the verdict is not ``"ok"``, its reasons
-    (without their figures) in the title. The y axis shows the descent and the turn-up, not
-    all of a blow-up.
+    early); the verdict, the bounds and the reasons (every verdict but ``"ok"`` has some; an
+    ``"ok"`` of combined runs may carry a note) without their figures, in the title. The y axis
+    shows the descent and the turn-up, not all of a blow-up.
 
     Parameters
     ----------
