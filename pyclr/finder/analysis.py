@@ -326,38 +326,38 @@ def analyze(lrs: Any, losses: Any = None, *, width: Optional[float] = None, n_th
        keeps its weight (it used to be cut off, and the minimum carried over from before it).
        Noise :math:`\sigma = 1.4826\,\mathrm{median}|L - s|`.
     3. Bounds. ``max_lr`` is anchored on the *valley* of the curve, ``base_lr`` is derived
-       from ``max_lr``:
+        from ``max_lr``:
 
-       * anchor :math:`x_a` = mean over :math:`k \in \{1, 1.5, 2\}` of where a plain
-         (non-robust) local-linear fit of :math:`\min(L, s_0)` with window :math:`k \cdot`
-         ``width`` is lowest (:math:`s_0` = smoothed starting loss; losses above it are
-         divergence and their size carries nothing). "Where" is the middle, in log-LR, of the
-         stretch around the fit's minimum that stays within the fit's own noise
-         (:math:`\sigma/\sqrt{m}`, :math:`m` losses in the window) of it: on a flat valley floor
-         the argmin alone wanders with the noise from seed to seed, the stretch does not. Being
-         non-robust, this fit counts ragged spikes, so the anchor sits just before the onset of
-         instability; averaging three scales makes it depend on no single bandwidth.
-       * ``max_lr`` :math:`= \min(10^{x_a},\ \text{LR of the smoothed minimum})`. No further
-         margin: the anchor already sits before the instability, and halving it lost
-         0.8-1.3 points of accuracy on digits-CNN / SGD-momentum (``benchmarks/usefulness.py``);
-         the other pairs there train as well or better without it.
-       * ``base_lr`` :math:`=` ``max_lr`` :math:`/ 4` (Smith 2017, §3.3: a third to a quarter of
-         the maximum), but never on the flat stretch before the descent: at least the LR from
-         which :math:`s` stays below :math:`s_0 - \max(0.02\Delta, \sigma)`
-         (:math:`\Delta = s_0 - \min s`).
+        * anchor :math:`x_a` = mean over :math:`k \in \{1, 1.5, 2\}` of where a plain
+          (non-robust) local-linear fit of :math:`\min(L, s_0)` with window :math:`k \cdot`
+          ``width`` is lowest (:math:`s_0` = smoothed starting loss; losses above it are
+          divergence and their size carries nothing). "Where" is the middle, in log-LR, of the
+          stretch around the fit's minimum that stays within the fit's own noise
+          (:math:`\sigma/\sqrt{m}`, :math:`m` losses in the window) of it: on a flat valley floor
+          the argmin alone wanders with the noise from seed to seed, the stretch does not. Being
+          non-robust, this fit counts ragged spikes, so the anchor sits just before the onset of
+          instability; averaging three scales makes it depend on no single bandwidth.
+        * ``max_lr`` :math:`= \min(10^{x_a},\ \text{LR of the smoothed minimum})`. No further
+          margin: the anchor already sits before the instability, and halving it lost
+          0.8-1.3 points of accuracy on digits-CNN / SGD-momentum (``benchmarks/usefulness.py``);
+          the other pairs there train as well or better without it.
+        * ``base_lr`` :math:`=` ``max_lr`` :math:`/ 4` (Smith 2017, §3.3: a third to a quarter of
+          the maximum), but never on the flat stretch before the descent: at least the LR from
+          which :math:`s` stays below :math:`s_0 - \max(0.02\Delta, \sigma)`
+          (:math:`\Delta = s_0 - \min s`).
 
-       Why not the descent onset and the end of descent, as before: the model trains during
-       the sweep, so with more iterations every feature on the left of the valley moves to
-       lower LR, about in proportion to ``1 / iterations`` (the onset moved 8x, the steepest
-       point 11-25x between 50 and 400 iterations on tests/data/seed_runs). The valley and the
-       instability after it are set by the optimizer's stability limit and move least. On
-       40 held-out seeds of those runs (MLP on digits, SGD-momentum and Adam, 50/100/200/400
-       iterations; tests/data/seed_runs_heldout) the median seed's bounds spread 1.70x
-       (SGD-m) and 1.87x (Adam) over iteration counts, against 12-18x for the steepest-
-       gradient rules. Over 5 seeds the median spread is 1.16-1.55x, about that of the
-       steadiest anchor rules, and 5-seed combinations agree within 1.18-1.42x
-       (``python benchmarks/stability.py``). Divergence = first LR after the minimum where
-       :math:`s > s_0`.
+        Why not the descent onset and the end of descent, as before: the model trains during
+        the sweep, so with more iterations every feature on the left of the valley moves to
+        lower LR, about in proportion to ``1 / iterations`` (the onset moved 8x, the steepest
+        point 11-25x between 50 and 400 iterations on tests/data/seed_runs). The valley and the
+        instability after it are set by the optimizer's stability limit and move least. On
+        40 held-out seeds of those runs (MLP on digits, SGD-momentum and Adam, 50/100/200/400
+        iterations; tests/data/seed_runs_heldout) the median seed's bounds spread 1.70x
+        (SGD-m) and 1.87x (Adam) over iteration counts, against 12-18x for the steepest-
+        gradient rules. Over 5 seeds the median spread is 1.16-1.55x, about that of the
+        steadiest anchor rules, and 5-seed combinations agree within 1.18-1.42x
+        (``python benchmarks/stability.py``). Divergence = first LR after the minimum where
+        :math:`s > s_0`.
     4. Burst: if, before the smoothed minimum, two of three neighbouring losses jump above the
        best level reached so far by half the fall achieved by then (and 8 noise units), the log
        is analysed again up to that burst, as if it had diverged there: ``max_lr`` stays below
