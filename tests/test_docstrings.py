@@ -101,6 +101,11 @@ def test_sphinx_roles_become_links_or_code(griffe_package):
             leftovers += re.findall(r"^\s*\.\. math::", obj.docstring.value, re.MULTILINE)
         stack.extend(member for member in obj.members.values() if not member.is_alias)
     assert leftovers == []
+    # an RST simple table becomes a Markdown one, continuation lines joined to their row
+    table = pkg["finder.anchors.suggest"].docstring.value
+    assert "| ``method`` | mirrors |\n|---|---|\n" in table
+    assert "| ``\"valley\"`` | fastai 2.8 ``valley`` (default of ``lr_find``): debiased EMA" in table
+    assert "=====" not in table
     # a .. math:: block becomes a code block
     assert "```\n\\mathrm{lr}_t = b_c" in pkg["schedules.cyclic.Cyclic"].docstring.value
 

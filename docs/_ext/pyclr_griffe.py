@@ -11,7 +11,9 @@ extension rewrites each docstring once, after griffe has loaded the package:
   the API reference where there is one, plain code where there is none (a private helper,
   say), never a broken-link warning;
 * ``:math:`x``` becomes inline code, a ``.. math::`` block a code block (the site stays
-  offline: no MathJax).
+  offline: no MathJax);
+* an RST simple table (``====  ====`` rules) becomes a Markdown table; a row whose first cell
+  is empty continues the row above it.
 
 **SpecSignatures**: the policies are frozen dataclasses made by pyclr's own ``@spec(...)``
 decorator (``dataclasses.KW_ONLY`` on every Python), which griffe's static analysis does not know;
@@ -75,6 +77,46 @@ def _resolve(obj: griffe.Object, root: griffe.Module, target: str) -> str | None
     return None
 
 
+_RULE = re.compile(r"^(?P<indent>[ \t]*)(=+)(?:[ \t]+=+)+[ \t]*$")
+
+
+def _cells(line: str, spans: list[tuple[int, int]]) -> list[str]:
+    """The cells of one table line, cut at the rule's columns (the last one runs to the end)."""
+    cells = [line[a:b].strip() for a, b in spans[:-1]]
+    return cells + [line[spans[-1][0]:].strip()]
+
+
+def _simple_tables(text: str) -> str:
+    """RST simple tables (header between two rules, body up to a third rule) as Markdown tables."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = _RULE.match(lines[i])
+        rules = [j for j in range(i, min(len(lines), i + 1000)) if _RULE.match(lines[j])][:3] if m else []
+        if len(rules) < 3 or rules[1] != i + 2 or lines[rules[2]] != lines[i]:
+            out.append(lines[i])
+            i += 1
+            continue
+        spans = [(c.start(), c.end()) for c in re.finditer(r"=+", lines[i])]
+        indent = m["indent"]
+        header = _cells(lines[i + 1], spans)
+        rows: list[list[str]] = []
+        for line in lines[i + 3:rules[2]]:
+            if not line.strip():
+                continue
+            cells = _cells(line, spans)
+            if cells[0] or not rows:
+                rows.append(cells)
+            else:  # a continuation line: its text joins the row above, cell by cell
+                rows[-1] = [f"{a} {b}".strip() for a, b in zip(rows[-1], cells)]
+        out.append(indent + "| " + " | ".join(header) + " |")
+        out.append(indent + "|" + "---|" * len(header))
+        out.extend(indent + "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows)
+        i = rules[2] + 1
+    return "\n".join(out)
+
+
 def _rewrite(text: str, obj: griffe.Object, root: griffe.Module) -> str:
     def role(match: re.Match) -> str:
         _kind, tilde, target, call = match.groups()
@@ -92,6 +134,7 @@ def _rewrite(text: str, obj: griffe.Object, root: griffe.Module) -> str:
         body = "\n".join(indent + line for line in lines if line)
         return f"{indent}```\n{body}\n{indent}```\n\n"
 
+    text = _simple_tables(text)
     text = _MATH_BLOCK.sub(block, text)
     text = _MATH_ROLE.sub(lambda m: f"`{m[1]}`", text)
     return _ROLE.sub(role, text)
