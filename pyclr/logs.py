@@ -316,7 +316,7 @@ def _decompression_errors(codec: Optional[str]) -> tuple:
         return ()
     import zlib
 
-    errors = (EOFError, OSError, zlib.error)
+    errors: tuple[type[BaseException], ...] = (EOFError, OSError, zlib.error)
     if codec == "xz":
         import lzma
 
@@ -480,7 +480,7 @@ def _line_chunks(f, size: int, stream: bool = False):
     buf = np.empty(cap, dtype=np.uint8)
     held = offset = 0  # bytes of a partial line carried over; file offset of buf[0]
     while True:
-        end = held + _fill(f, memoryview(buf)[held:], offset + held, stream)
+        end = held + _fill(f, buf.data[held:], offset + held, stream)
         if end < cap:  # end of file
             if end:
                 yield offset, buf[:end]

@@ -231,7 +231,8 @@ def _prefix_sums(W, xc, w, yy):
 def _window_lines(W, lo, hi, xc, out, slope):
     """The weighted least-squares line through the points ``lo[i] <= j < hi[i]`` at ``xc[i]``,
     from the prefix sums in ``W``: value (NaN where the window has no weight) and slope."""
-    _solve(xc, *(W[row, hi] - W[row, lo] for row in range(5)), out, slope)
+    s0, s1, s2, sy, sxy = (W[row, hi] - W[row, lo] for row in range(5))
+    _solve(xc, s0, s1, s2, sy, sxy, out, slope)
 
 
 def lowess(x, y, width, iterations, out, slope, work):

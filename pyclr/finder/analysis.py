@@ -222,7 +222,8 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
         lrs = 10.0 ** lx
     reasons: list[str] = []
     span = float(lx[-1] - lx[0]) if n else 0.0
-    common = dict(width=width, sweep=p.sweep, cleaning=tuple(p.notes), lrs=lrs, losses=y, smoothed=fit, slope=slope)
+    common: dict[str, Any] = dict(width=width, sweep=p.sweep, cleaning=tuple(p.notes), lrs=lrs, losses=y,
+                                  smoothed=fit, slope=slope)
     finite = int(np.count_nonzero(np.isfinite(y)))
     if n < _MIN_POINTS or finite < _MIN_POINTS or span < 2 * width or int(res[C.R_MIN]) < 0:
         if finite == 0 and p.cut_lr is not None:
@@ -240,7 +241,7 @@ def _interpret(p: _Prepared, fit: np.ndarray, slope: np.ndarray, res: np.ndarray
     pts = max(1.0, n * width / max(span, 1e-12))
     sigma_curve = sigma / math.sqrt(pts)
     base_lr, max_lr = float(10.0 ** res[C.R_XBASE]), float(10.0 ** res[C.R_XMAX])
-    extra = dict(loss_min_lr=loss_min_lr, divergence_lr=divergence_lr, noise=sigma, **common)
+    extra: dict[str, Any] = dict(loss_min_lr=loss_min_lr, divergence_lr=divergence_lr, noise=sigma, **common)
     clear = drop > _CLEAR_DROP * sigma_curve
     pvalue = 1.0
     if not clear and imin > 0:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 import numpy as np
 
@@ -136,7 +136,7 @@ class Analysis:
 
     def to_dict(self) -> dict:
         """JSON-safe summary (no arrays; NaN and infinities as None, which strict JSON allows)."""
-        d = {
+        d: dict[str, Any] = {
             "base_lr": self.base_lr,
             "max_lr": self.max_lr,
             "lr": self.lr,

@@ -167,8 +167,13 @@ class Schedule:
         """Number of parameter groups for per-group schedules, ``None`` for a single schedule."""
         return None
 
-    #: Length of a finite schedule (values past it hold the final value), ``None`` if unbounded.
-    total_steps: int | None = None
+    if TYPE_CHECKING:  # a field of some specs, a property of the compositions: read-only to a type checker
+        @property
+        def total_steps(self) -> int | None:
+            """Length of a finite schedule (values past it hold the final value), ``None`` if unbounded."""
+    else:
+        #: Length of a finite schedule (values past it hold the final value), ``None`` if unbounded.
+        total_steps = None
 
     # --------------------------------------------------------------- evaluation
     def _fill(self, channel: str, n: Any, start: Any, dtype: Any, out: Any, threads: Any) -> np.ndarray:

@@ -136,7 +136,7 @@ class PerGroup(Schedule):
     @property
     def total_steps(self) -> int | None:
         lengths = [s.total_steps for s in self.schedules]
-        return None if None in lengths else max(lengths)
+        return max(n for n in lengths if n is not None) if None not in lengths else None
 
     def _run(self, channel: str, out: np.ndarray, start: int, threads: int) -> None:
         for row, s in zip(out, self.schedules):

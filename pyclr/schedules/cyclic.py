@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, cast
 
 import numpy as np
 
@@ -131,7 +131,7 @@ class Cyclic(Schedule):
         set_("step_size_up", _step_size("step_size_up", self.step_size_up))
         down = self.step_size_up if self.step_size_down is None else self.step_size_down
         set_("step_size_down", _step_size("step_size_down", down))
-        if self.step_size_up + self.step_size_down < 1:
+        if self.period < 1:
             raise ValueError("Expected step_size_up + step_size_down >= 1 (a cycle of at least one step), "
                              f"but got {self.step_size_up!r} + {self.step_size_down!r}")
         v.choice("mode", self.mode, _MODES)
@@ -163,7 +163,11 @@ class Cyclic(Schedule):
     # ---------------------------------------------------------------- helpers
     @property
     def period(self) -> float:
-        return self.step_size_up + self.step_size_down
+        return self.step_size_up + self._down
+
+    @property
+    def _down(self) -> float:
+        return cast(float, self.step_size_down)  # __post_init__ replaces None by step_size_up
 
     def _scale(self) -> Any:
         if self.scale_fn is not None:
@@ -197,7 +201,7 @@ class Cyclic(Schedule):
         return FOREVER if self.cycles is None else min(math.ceil(self.cycles * self.period), FOREVER)
 
     def _last_base(self) -> float:
-        return self.base_lr * self.base_decay ** (self.cycles - 1)
+        return self.base_lr * self.base_decay ** (cast(int, self.cycles) - 1)  # only with cycles set
 
     # ---------------------------------------------------------------- program
     def _program(self, start: int, stop: int, channel: str) -> Program:
@@ -213,14 +217,15 @@ class Cyclic(Schedule):
         if channel == "lr":
             low = self.base_lr * np.power(self.base_decay, j)
             amp = (self.max_lr * np.power(self.max_decay, j) - low) * f
-        else:
-            low = np.full_like(j, self.max_momentum)
-            amp = -(self.max_momentum - self.base_momentum) * f
+        else:  # only asked for when has_momentum: both bounds set
+            top, bottom = cast(float, self.max_momentum), cast(float, self.base_momentum)
+            low = np.full_like(j, top)
+            amp = -(top - bottom) * f
         with np.errstate(over="ignore", invalid="ignore"):
             finite = np.all(np.isfinite(low + amp))
         if not finite:  # only a scale_fn far above 1 gets here
             raise ValueError(f"Expected finite cycle bounds, but scale_fn={scale!r} scales the amplitude to inf")
-        pieces = _wave_pieces(self.wave, self.step_size_up, self.step_size_down, envelope)
+        pieces = _wave_pieces(self.wave, self.step_size_up, self._down, envelope)
         program = Program([], [Cycles(0, end, 0.0, period, j0, low, amp, pieces)], [])
         if per_iteration and not envelope and scale is not None:
             program.posts.append(Post(0, end, 0, float(low[0]) if low.size else 0.0, functools.partial(_evaluate_scale, scale)))
@@ -230,7 +235,7 @@ class Cyclic(Schedule):
 
     def _tail(self, channel: str, end: int) -> Program:
         if channel == "momentum":
-            return Program.constant(self.max_momentum, end, FOREVER)
+            return Program.constant(cast(float, self.max_momentum), end, FOREVER)
         last_base = self._last_base()
         target = last_base if self.tail_lr is None else self.tail_lr
         tail = ramp(self.tail_shape, end, end + self.tail_steps, float(end), self.tail_steps, last_base, target)

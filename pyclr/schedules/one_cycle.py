@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from .. import _validate as v
 from ._program import Program, ramp
@@ -91,23 +91,24 @@ class OneCycle(Schedule):
         return self.base_momentum is not None
 
     def cycles_in(self, n: int) -> float:
-        return min(1.0, n / self.total_steps)
+        return min(1.0, n / cast(int, self.total_steps))  # __post_init__ sets total_steps
 
     def _phases(self, channel: str) -> list[tuple[float, float, float]]:
         """(end_step, start_value, end_value) of each phase, torch's ``_schedule_phases``."""
-        T, pct = self.total_steps, self.pct_start
+        T, pct = cast(int, self.total_steps), self.pct_start  # __post_init__ sets total_steps
         initial = self.max_lr / self.div_factor
         low = initial / self.final_div_factor
         if channel == "lr":
             hi, lo, fin = self.max_lr, initial, low
-        else:  # momentum runs inversely
-            hi, lo, fin = self.base_momentum, self.max_momentum, self.max_momentum
+        else:  # momentum runs inversely (only asked for when has_momentum: both bounds set)
+            hi, lo = cast(float, self.base_momentum), cast(float, self.max_momentum)
+            fin = lo
         if self.three_phase:
             return [(pct * T - 1, lo, hi), (2 * pct * T - 2, hi, lo), (T - 1, lo, fin)]
         return [(pct * T - 1, lo, hi), (T - 1, hi, fin)]
 
     def _program(self, start: int, stop: int, channel: str) -> Program:
-        T = self.total_steps
+        T = cast(int, self.total_steps)  # __post_init__ sets total_steps
         if self.overrun == "raise" and stop > T:
             raise ValueError(f"Tried to compute step {stop - 1} of a one-cycle schedule of total_steps={T}")
         segments = []

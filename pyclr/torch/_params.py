@@ -63,7 +63,7 @@ def momentum_targets(optimizer: torch.optim.Optimizer, who: str, groups: list | 
     an Adam-family ``momentum`` key, where one exists, means something else.
     ``groups`` defaults to ``optimizer.param_groups``.
     """
-    targets = []
+    targets: list[tuple] = []
     for i, group in enumerate(optimizer.param_groups if groups is None else groups):
         if "betas" in group:
             targets.append(("betas", 0))
@@ -160,7 +160,7 @@ class ParamWriter:
                     f"{who}: momentum=True, but the schedule {schedule_name(schedule)} carries no momentum channel; "
                     "build it with base_momentum/max_momentum (cyclic, one_cycle) or pass momentum=False"
                 )
-            self.mom_targets = momentum_targets(optimizer, who)
+            self.mom_targets: list[tuple] | None = momentum_targets(optimizer, who)
         else:
             self.mom_targets = None
         # One factor per group: 1 for the groups the schedule was built for, the ratio to
@@ -172,9 +172,9 @@ class ParamWriter:
         self.c0 = 0
         self.cn = 0  # empty: the first apply() loads a chunk
         self.row0 = None  # the schedule's own row 0 of the loaded chunk, to measure added groups
-        self.groups_ref = None  # the param_groups list the plan was made for
+        self.groups_ref: list | None = None  # the param_groups list the plan was made for
         self.lr = _Channel([("lr",)] * ngroups)
-        self.mom = _Channel(self.mom_targets) if momentum else None
+        self.mom = _Channel(self.mom_targets) if self.mom_targets is not None else None  # set iff momentum
         self.fast = 0  # 1: one float lr, no momentum; 2: float lrs, no momentum; 0: general
 
     # -- planning: which groups hold floats and which hold tensors ------------------
@@ -196,7 +196,7 @@ class ParamWriter:
         self.ngroups = n
         self.mapped = any(s != 1.0 for s in scales[:n]) or n > self.rows_n > 1
         self.lr.targets = [("lr",)] * n
-        if mom_targets is not None:
+        if mom_targets is not None and self.mom is not None:  # (mom_targets is only built with self.mom)
             self.mom_targets = mom_targets
             self.mom.targets = mom_targets
             self.mom.key = mom_targets[0][0]
@@ -260,7 +260,7 @@ class ParamWriter:
 
     def sync(self) -> None:
         """Take in groups added (or a group list replaced) since the last write, without writing."""
-        groups = self.optimizer.param_groups
+        groups: list = self.optimizer.param_groups
         if groups is not self.groups_ref or len(groups) != self.ngroups:
             self._plan(groups)
 
@@ -367,7 +367,7 @@ class ParamWriter:
 
     # -- the per-step write -------------------------------------------------------
     def apply(self, t: int, *, strict_end: bool = False) -> None:
-        groups = self.optimizer.param_groups
+        groups: list = self.optimizer.param_groups
         # add_param_group appends to the same list: its length tells
         if groups is not self.groups_ref or len(groups) != self.ngroups:
             self._plan(groups)

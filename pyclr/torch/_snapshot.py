@@ -110,7 +110,7 @@ class Snapshot:
         self.group_keys = [set(g) for g in optimizer.param_groups]
         self.opt_param_groups_list = optimizer.param_groups
         self.scaler_state = _host(scaler.state_dict()) if scaler is not None and scaler.is_enabled() else None
-        self.rng = {
+        self.rng: dict[str, Any] = {
             "python": random.getstate(),
             "numpy": np.random.get_state(),
             "torch": torch.get_rng_state(),
@@ -133,6 +133,7 @@ class Snapshot:
         starting state then draw new batches, dropout masks and augmentations.
         """
         if self.tensors is None:
+            assert self._path is not None  # for type checkers: to_disk snapshots keep their file until close()
             tensors = torch.load(self._path, map_location="cpu", weights_only=True)
         else:
             tensors = self.tensors

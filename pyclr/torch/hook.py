@@ -72,7 +72,7 @@ class ScheduleHandle:
         self.momentum = momentum
         self.step = step
         self._writer = writer
-        self._handle = None
+        self._handle: torch.utils.hooks.RemovableHandle | None = None
 
         def _advance(_self=self, _writer=writer):
             t = _self.step

@@ -671,7 +671,7 @@ def range_test(
 
     # Other pyclr schedule hooks on this optimizer would overwrite the sweep's LR;
     # they are set aside for the test (their step counters untouched) and put back.
-    hooks = optimizer._optimizer_step_pre_hooks
+    hooks: Any = optimizer._optimizer_step_pre_hooks  # an OrderedDict (torch's annotation says dict)
     parked = {hid: h for hid, h in hooks.items() if getattr(h, "_pyclr_schedule_hook", False)}
     snap = Snapshot(model, optimizer, scaler, to_disk=(snapshot == "disk"))
     stepped = [False]
@@ -698,7 +698,8 @@ def range_test(
                  and not isinstance(groups[0]["lr"], torch.Tensor) and (device is None or device.type == "cpu"))
         # one stream of batches for every sweep: each repeat goes on where the last one stopped
         batches = _cycle(train_loader, "train_loader")
-        sweeps = []
+        sweeps: list[RangeTestResult] = []
+        result: RangeTestResult | RangeTestRuns
         for sweep in range(n_sweeps):
             if sweep:
                 snap.restore(rng=False)  # the same start, with new batches and random draws
@@ -744,7 +745,8 @@ class _StopRule:
 
     def __init__(self, beta: float, threshold: float):
         self.beta, self.threshold = beta, threshold
-        self.avg, self.best, self.smoothed = 0.0, math.inf, []
+        self.avg, self.best = 0.0, math.inf
+        self.smoothed: list[float] = []
 
     def add(self, value: float) -> str | None:
         """Log one loss; the stop reason, or None to go on."""
@@ -804,7 +806,7 @@ def _run_plain(model, optimizer, criterion, batches, grid, rule, batch_fn, devic
     and results, with as little interpreter work per step as a hand-written loop."""
     group = optimizer.param_groups[0]
     zero_grad, step, add = optimizer.zero_grad, optimizer.step, rule.add
-    losses = []
+    losses: list[float] = []
     model.train()
     for lr in grid:
         group["lr"] = lr
@@ -831,7 +833,8 @@ def _run(model, optimizer, criterion, batches, val_loader, grid, ratios, accum, 
     ddp = _is_ddp(model)
     null = contextlib.nullcontext()  # reusable: one object instead of two per micro-batch
     autocast = (lambda: torch.autocast(dev_type, dtype=amp_dtype)) if amp_on else (lambda: null)
-    losses, train_losses = [], []
+    losses: list[float] = []
+    train_losses: list[float] = []
     skipped = consecutive = 0
     stop_reason = "num_iter"
     groups = optimizer.param_groups
@@ -851,7 +854,7 @@ def _run(model, optimizer, criterion, batches, val_loader, grid, ratios, accum, 
         else:
             _set_lrs(groups, lr, ratios)
         optimizer.zero_grad(set_to_none=True)
-        total = None
+        total: Any = None  # the summed loss tensor of the micro-batches
         for micro in range(accum):
             inputs, targets = batch_fn(next(batches))
             if move is not None:
@@ -943,5 +946,5 @@ def _validate(model, criterion, loader, batch_fn, device, autocast, distributed,
     if distributed:
         both = torch.stack([total, torch.tensor(float(count), dtype=torch.float64, device=total.device)])
         torch.distributed.all_reduce(both, op=torch.distributed.ReduceOp.SUM, group=pgroup)
-        total, count = both[0], both[1]
+        return float(both[0] / both[1])
     return float(total / count)

@@ -139,7 +139,7 @@ class ScheduledLR(LRScheduler):
         self._step_count = 1
         self._writer.apply(self.last_epoch)
         # torch's attribute, kept for code that reads it (e.g. warm-start utilities)
-        self.base_lrs = self._writer.current(0)
+        self.base_lrs = list(self._writer.current(0))
 
     # LRScheduler's own __init__ is not called: it would write 'initial_lr' into the
     # groups and wrap optimizer.step, neither of which a table-driven schedule needs.
@@ -160,7 +160,7 @@ class ScheduledLR(LRScheduler):
         self._writer.apply(t)
         self.last_epoch = t  # only after a successful write: a raise leaves the state as it was
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float]:  # type: ignore[override]  # floats only, narrower than torch's list[float | Tensor]
         """The learning rates of the current step, per group (floats)."""
         return self._writer.current(self.last_epoch)
 
@@ -172,7 +172,7 @@ class ScheduledLR(LRScheduler):
         return [g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"] for g in self.optimizer.param_groups]
 
     @property
-    def _last_lr(self) -> list[float | torch.Tensor]:  # read by some torch-era utilities
+    def _last_lr(self) -> list[float | torch.Tensor]:  # type: ignore[override]  # read-only: from the groups
         return self.get_last_lr()
 
     def get_last_momentum(self) -> list[float] | None:
@@ -180,8 +180,9 @@ class ScheduledLR(LRScheduler):
         if not self.momentum:
             return None
         self._writer.sync()
+        targets = self._writer.mom_targets or []  # never None when momentum is cycled
         out = []
-        for g, target in zip(self.optimizer.param_groups, self._writer.mom_targets):
+        for g, target in zip(self.optimizer.param_groups, targets):
             v = g[target[0]][target[1]] if len(target) == 2 else g[target[0]]
             out.append(float(v))
         return out
