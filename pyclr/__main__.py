@@ -3,4 +3,5 @@ import sys
 
 from pyclr.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not on import (pytest --doctest-modules imports every module)
+    sys.exit(main())

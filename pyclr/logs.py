@@ -224,8 +224,9 @@ def load_log(path: Union[str, os.PathLike, Any], lr: Any = None, loss: Any = Non
     if isinstance(path, dict):  # torch-lr-finder's history: smoothed losses
         return _from_mapping(path, lr, loss, "dict", smoothed=True)
     if not isinstance(path, (str, bytes, os.PathLike)):
-        if _is_frame(path) or isinstance(path, Mapping):
-            return table_log(path, lr, loss)
+        table = table_log(path, lr, loss)  # a DataFrame or another mapping of columns
+        if table is not None:
+            return table
         for attr in ("history", "results"):  # torch-lr-finder LRFinder, Lightning _LRFinder
             d = getattr(path, attr, None)
             if isinstance(d, dict):

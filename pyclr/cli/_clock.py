@@ -8,6 +8,7 @@ imports), which misses only the interpreter's start-up.
 """
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from typing import Optional
@@ -42,8 +43,8 @@ def _proc_age() -> Optional[float]:
 
 
 def _psutil_age() -> Optional[float]:
-    try:
-        import psutil  # optional: macOS, Windows
+    try:  # optional (macOS, Windows); by name, so type checkers need no stubs for it
+        psutil = importlib.import_module("psutil")
     except ImportError:
         return None
     try:

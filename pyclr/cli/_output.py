@@ -104,7 +104,8 @@ def check_plot(path, force: bool, required: bool = True) -> bool:
     """Before any work: ``--plot``'s format (exit 2), the file (exit 4, as for ``--out``) and
     matplotlib. Without matplotlib: CLIError (exit 5) with the install command when ``required``,
     else False (the caller says so and goes on)."""
-    plot_format(path)
+    if not os.path.isdir(path):  # a directory is exit 4, as for --out, whatever its name
+        plot_format(path)
     check_output(path, force, "--plot")
     if has_matplotlib():
         return True

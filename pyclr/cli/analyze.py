@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 from .._json import json_safe
 from ._exit import (EXIT_BAD_INPUT, EXIT_BAD_OUTPUT, EXIT_INCONCLUSIVE, EXIT_MISSING_DEPENDENCY, EXIT_OK,
@@ -112,7 +113,7 @@ def run(args) -> int:
             for l in logs:  # name the file at fault where one is
                 _analysed(analyze, repr(l.source), l.lrs, l.losses, **opts)
             raise
-        targets = [("combined", combined, None)]
+        targets: list[tuple[str, Any, Any]] = [("combined", combined, None)]
     else:
         targets = [(l.source, _analysed(analyze, repr(l.source), l.lrs, l.losses, **opts), l) for l in logs]
     if args.combine and len(logs) > 1:
@@ -121,13 +122,13 @@ def run(args) -> int:
     if args.plot is not None:
         _plot(args.plot, [(name, a) for name, a, _ in targets if a is not None], args.force)
     for name, a, log in targets:
-        rep = {"log": name}
+        rep: dict[str, Any] = {"log": name}
         if a is not None:
             rep.update(a.to_dict())
             if not a.ok:
                 status = EXIT_INCONCLUSIVE
         if log is not None and methods:
-            sug = {}
+            sug: dict[str, Any] = {}
             for m in methods:
                 try:
                     sug[m] = suggest(log.lrs, log.losses, m, smoothed=log.smoothed)

@@ -24,6 +24,7 @@ import math
 import os
 import sys
 import time
+from typing import Any, Optional
 
 from ..logs import sweep_paths
 from ._exit import (EXIT_BAD_OUTPUT, EXIT_INCONCLUSIVE, EXIT_MISSING_DEPENDENCY, EXIT_OK, EXIT_USAGE, CLIError,
@@ -88,7 +89,7 @@ class _Progress:
         self.start = start
         self.quiet = quiet
         self.phases: list = []  # (name, seconds) for the summary line
-        self._phase = None
+        self._phase: Optional[tuple] = None
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
@@ -305,10 +306,11 @@ def run(args) -> int:
     torch.manual_seed(args.seed)
     reporter = _sweep_reporter(opt, progress, args.repeats)
     try:
-        runs = range_test(model, opt, torch.nn.functional.cross_entropy,
-                          _loader(xtr, ytr, args.batch_size, args.seed),
-                          start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter, progress=False,
-                          repeats=args.repeats)
+        # a RangeTestRuns, since repeats is given
+        runs: Any = range_test(model, opt, torch.nn.functional.cross_entropy,
+                               _loader(xtr, ytr, args.batch_size, args.seed),
+                               start_lr=args.start_lr, end_lr=args.end_lr, num_iter=args.num_iter, progress=False,
+                               repeats=args.repeats)
     finally:
         reporter.remove()
     stop = {"num_iter": "ran to the end", "diverged": "stopped: loss diverged",

@@ -16,6 +16,7 @@ import inspect
 import json
 import textwrap
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from ._output import check_output, check_plot, new_figure, write_figure, write_o
 
 __all__ = ["add_parser", "run", "POLICIES", "parameters"]
 
-POLICIES = {
+POLICIES: dict[str, Callable[..., Any]] = {
     "cyclic": pyclr.cyclic, "one_cycle": pyclr.one_cycle, "sgdr": pyclr.sgdr, "warmup_decay": pyclr.warmup_decay,
     "warmup_cosine": pyclr.warmup_cosine, "wsd": pyclr.wsd, "multiplicative_cycles": pyclr.multiplicative_cycles,
     "constant": pyclr.constant, "step_decay": pyclr.step_decay,
@@ -182,7 +183,7 @@ def run(args) -> int:
         check_plot(args.plot, args.force)
         if args.steps < 1:
             raise ValueError(f"Expected --steps >= 1 to draw the schedule, but got {args.steps}")
-    if args.out is not None:
+    if args.out is not None and suffix is not None:
         write_output(args.out, _writer(suffix, schedule, args.steps, lrs, mom), args.force)
     if args.plot is not None:
         from pyclr.plot import plot_schedule
