@@ -265,8 +265,8 @@ def torch_tests():
     model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 3))
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     loss = torch.nn.functional.cross_entropy
-    single = range_test(model, opt, loss, loader, start_lr=1e-4, end_lr=100, num_iter=80, sweep_iter=None)
-    runs = range_test(model, opt, loss, loader, start_lr=1e-4, end_lr=100, num_iter=150, sweep_iter=50)
+    single = range_test(model, opt, loss, loader, start_lr=1e-4, end_lr=100, num_iter=60, sweep_iter=None)
+    runs = range_test(model, opt, loss, loader, start_lr=1e-4, end_lr=100, num_iter=90, sweep_iter=30)
     return single, runs
 
 
