@@ -153,9 +153,12 @@ def _as_test(obj: Any, name: str, label: str) -> _Test:
         runs = [(_arr(r.lrs), _arr(r.losses), _arr(None if p is None else p.lrs), _arr(None if p is None else p.smoothed))
                 for r, p in zip(obj.runs, per)]
         return _Test(a, runs, label)
+    hint = ""
+    if hasattr(obj, "lrs") and hasattr(obj, "losses"):  # a log from pyclr.load_log, say
+        hint = "; to draw a log, pass pyclr.analyze(log.lrs, log.losses)"
     raise TypeError(
         f"Expected a pyclr.Analysis, a pyclr.torch RangeTestResult or RangeTestRuns (or a list of them) for "
-        f"{name}, but got {obj!r:.80} of type {type(obj).__name__}")
+        f"{name}, but got {obj!r:.80} of type {type(obj).__name__}{hint}")
 
 
 def _tests(obj: Any, labels: Any) -> list:

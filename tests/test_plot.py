@@ -238,6 +238,12 @@ def test_range_test_bad_objects(bad, error, words):
         plot_range_test(bad)
 
 
+def test_range_test_log_object_gets_a_hint():
+    log = pyclr.load_log(os.path.join(DATA, "rangetests", "adam_exp_s0.csv"), loss="raw_loss")
+    with pytest.raises(TypeError, match=r"to draw a log, pass pyclr.analyze\(log.lrs, log.losses\)"):
+        plot_range_test(log)
+
+
 def test_range_test_bad_arguments(diverged):
     a = diverged[2]
     with pytest.raises(TypeError, match="for ax, but got 'ax'"):
@@ -501,3 +507,18 @@ def test_imports_stay_lazy_and_pyplot_untouched(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}  # the default backend, never selected
     subprocess.run([sys.executable, "-c", code, str(out)], check=True, env=env, timeout=120)
     assert out.read_bytes()[:8] == PNG
+
+
+def test_documentation_pictures_script(tmp_path):
+    """docs/img/make_images.py (the README's and the docs' pictures) runs and stays small."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "docs", "img", "make_images.py")
+    spec = importlib.util.spec_from_file_location("pyclr_docs_make_images", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    for draw, name in ((script.range_test_picture, "range_test.png"), (script.schedules_picture, "schedules.png")):
+        out = tmp_path / name
+        draw(str(out))
+        data = out.read_bytes()
+        assert data[:8] == PNG and 20_000 < len(data) < 100_000, (name, len(data))
