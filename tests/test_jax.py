@@ -145,6 +145,17 @@ def test_linear_onecycle_matches_three_phase_one_cycle_when_phases_are_symmetric
         _assert_matches(theirs, ours, T + EXTRA, 2.0)
 
 
+def test_linear_onecycle_with_any_phases_matches_a_join_of_linear_ramps():
+    for T, peak, pct, pct_final, div, final_div in [(200, 2.0, 0.25, 0.7, 20.0, 1e3), (57, 0.1, 0.1, 0.9, 25.0, 1e4),
+                                                     (1000, 1.0, 0.3, 0.85, 25.0, 1.0)]:
+        b1, b2, init = int(pct * T), int(pct_final * T), peak / div
+        ours = pyclr.join([pyclr.warmup_decay(peak, b1, b1, start_lr=init, decay="constant"),
+                           pyclr.warmup_decay(peak, b2 - b1, 0, decay="linear", min_lr=init),
+                           pyclr.warmup_decay(init, T - b2, 0, decay="linear", min_lr=init / final_div)], [b1, b2])
+        theirs = optax.linear_onecycle_schedule(T, peak, pct, pct_final, div, final_div)
+        _assert_matches(theirs, ours, T + EXTRA, peak)
+
+
 def test_other_optax_schedules_match_their_documented_pyclr_spec():
     B, S, rate, D = 10, 20, 0.3, 300
     cases = [
