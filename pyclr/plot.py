@@ -150,8 +150,8 @@ def _as_test(obj: Any, name: str, label: str) -> _Test:
         a = obj.analyze()
         # analyze() keeps runs[i] for sweep i, also for a sweep that logged nothing
         per = a.runs if len(a.runs) == len(obj.runs) else [None] * len(obj.runs)
-        runs = [(_arr(r.lrs), _arr(r.losses), _arr(None if p is None else p.lrs), _arr(None if p is None else p.smoothed))
-                for r, p in zip(obj.runs, per)]
+        runs = [(_arr(r.lrs), _arr(r.losses), _arr(None if p is None else p.lrs),
+                 _arr(None if p is None else p.smoothed)) for r, p in zip(obj.runs, per)]
         return _Test(a, runs, label)
     hint = ""
     if hasattr(obj, "lrs") and hasattr(obj, "losses"):  # a log from pyclr.load_log, say
@@ -691,7 +691,8 @@ def plot_schedule(schedule_or_list: Union[Schedule, Sequence[Schedule]], n: int,
     name = "schedule_or_list"
     if isinstance(schedule_or_list, (list, tuple)):
         if not schedule_or_list:
-            raise ValueError(f"Expected at least one schedule in {name}, but got an empty {type(schedule_or_list).__name__}")
+            raise ValueError(f"Expected at least one schedule in {name}, "
+                             f"but got an empty {type(schedule_or_list).__name__}")
         schedules = [_check_schedule(s, f"{name}[{i}]") for i, s in enumerate(schedule_or_list)]
     else:
         schedules = [_check_schedule(schedule_or_list, name)]
