@@ -4,8 +4,8 @@ Every docstring example runs in CI (``.ci/docs``). The examples of the framework
 their framework; where one is not installed (the Python 3.9 and 3.13 stages have no torch, Keras
 and JAX need Python 3.10+), its modules are not collected, and the few examples elsewhere that
 draw a picture are skipped without matplotlib, instead of failing with an ImportError that says
-nothing about the code. The test suite under tests/ is not affected: it imports what it needs
-itself.
+nothing about the code (``PYCLR_DOCTESTS_ALL=1``, set by ``.ci/docs``, makes a missing one an
+error instead). The test suite under tests/ is not affected: it imports what it needs itself.
 """
 from __future__ import annotations
 
@@ -43,6 +43,15 @@ collect_ignore = [path for path, needs in _MODULE_NEEDS.items() if _missing(*nee
 # torch, as tests/test_keras.py does; a backend the user chose is left alone.
 if ("KERAS_BACKEND" not in os.environ and not _missing("keras", "torch") and _missing("tensorflow")):
     os.environ["KERAS_BACKEND"] = "torch"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # .ci/docs sets PYCLR_DOCTESTS_ALL=1: there every example must run, none may be left out.
+    if os.environ.get("PYCLR_DOCTESTS_ALL") == "1":
+        missing = sorted({m for needs in (*_MODULE_NEEDS.values(), *_EXAMPLE_NEEDS.values()) for m in _missing(*needs)})
+        if missing:
+            raise pytest.UsageError(f"PYCLR_DOCTESTS_ALL=1 but {', '.join(missing)} not installed: "
+                                    "pip install -e '.[test,docs]'")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
