@@ -18,7 +18,7 @@ optax's own schedule factories to pyclr's is in ``docs/jax.md``.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -137,7 +137,8 @@ class OptaxSchedule:
         self.n = n
         self.channel = channel
         self.dtype = _resolve_dtype(jax, dtype)
-        host = schedule.values(n) if channel == "lr" else schedule.momentum(n)
+        # momentum() is not None here: has_momentum was checked above
+        host = schedule.values(n) if channel == "lr" else cast(np.ndarray, schedule.momentum(n))
         self.table = jax.numpy.asarray(host.astype(self.dtype))
         self._jax = jax
 

@@ -161,6 +161,8 @@ def test_other_optax_schedules_match_their_documented_pyclr_spec():
     cases = [
         (optax.cosine_decay_schedule(0.5, 300, alpha=0.1), pyclr.warmup_cosine(0.5, 300, min_lr=0.05), 300),
         (optax.exponential_decay(1.0, 7, 0.5, staircase=True), pyclr.step_decay(1.0, 7, gamma=0.5), 100),
+        (optax.exponential_decay(1.0, 5, 0.5, transition_begin=7, staircase=True),
+         pyclr.join([pyclr.constant(1.0), pyclr.step_decay(1.0, 5, gamma=0.5)], [7]), 100),
         # continuous decay: the same on the D steps pyclr decays over (then pyclr holds, optax goes on)
         (optax.exponential_decay(1.0, S, rate, transition_begin=B),
          pyclr.warmup_decay(1.0, B + D, 0, decay="exp", decay_steps=D, min_lr=rate ** (D / S)), B + D - EXTRA),
@@ -168,8 +170,8 @@ def test_other_optax_schedules_match_their_documented_pyclr_spec():
          pyclr.warmup_decay(1.0, 215, 0, decay="poly", decay_steps=200, min_lr=0.01, power=2.5), 215),
         (optax.linear_schedule(0.01, 1.0, 50), pyclr.warmup_decay(1.0, 50, 50, start_lr=0.01, decay="constant"), 50),
         (optax.warmup_constant_schedule(0.0, 1.0, 40), pyclr.warmup_decay(1.0, 40, 40, decay="constant"), 40),
-        (optax.warmup_exponential_decay_schedule(0.0, 1.0, 40, 30, 0.5),
-         pyclr.warmup_decay(1.0, 540, 40, decay="exp", min_lr=0.5 ** (500 / 30)), 540 - EXTRA),
+        (optax.warmup_exponential_decay_schedule(0.2, 1.0, 40, 30, 0.5),
+         pyclr.warmup_decay(1.0, 540, 40, decay="exp", start_lr=0.2, min_lr=0.5 ** (500 / 30)), 540 - EXTRA),
         (optax.piecewise_constant_schedule(1.0, {100: 0.1, 250: 0.5}),
          pyclr.join([pyclr.constant(1.0), pyclr.constant(0.1), pyclr.constant(0.05)], [100, 250]), 300),
         (optax.constant_schedule(0.3), pyclr.constant(0.3), 10),
