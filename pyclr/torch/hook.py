@@ -226,6 +226,10 @@ def attach(
     >>> handle.step, round(opt.param_groups[0]["lr"], 6)
     (3, 0.055)
     >>> handle.remove()
+
+    The three steps used ``values(3) = [0.01, 0.0325, 0.055]``: the optimizer shows the LR of the
+    last step taken, ``values[2]``. A :class:`~pyclr.torch.ScheduledLR` stepped after each of them
+    would show ``values[3] = 0.0775`` instead: the LR of the step to come, as torch schedulers do.
     """
     who = "attach"
     check_optimizer(optimizer, who)
