@@ -203,3 +203,14 @@ def test_import_pyclr_and_cli_help_do_not_import_torch():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.skipif(not HAS_MPL, reason="needs matplotlib")
+def test_demo_without_a_schedule_exits_1_and_still_draws_the_range_test(capsys, tmp_path):
+    # a sweep that ends long before the loss falls: no descent, bounds too close or missing
+    pic = tmp_path / "rt.png"
+    rc = main(["demo", "--epochs", "1", "--num-iter", "20", "--repeats", "1", "--start-lr", "1e-7",
+               "--end-lr", "2e-7", "--quiet", "--plot", str(pic)])
+    out = capsys.readouterr().out
+    assert rc == X.EXIT_INCONCLUSIVE and "no schedule could be built" in out
+    assert pic.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"figure: {pic} (the range test)" in out

@@ -348,8 +348,12 @@ def run(args) -> int:
         schedule = a.to_schedule(len(xtr), args.batch_size, epochs_per_half_cycle=args.epochs_per_half_cycle,
                                  force=not a.ok)
     except ValueError as exc:
-        progress.end_phase()
         print(f"no schedule could be built from this range test: {exc}")
+        if plot_target is not None:  # the range test alone: the picture shows why
+            progress.phase("figure", f"drawing the range test to {plot_target[0]}")
+            _plot(plot_target[0], a, None, 0, plot_target[1])
+            print(f"figure: {plot_target[0]} (the range test)")
+        progress.end_phase()
         return EXIT_INCONCLUSIVE
     baseline_lr = args.baseline_lr if args.baseline_lr is not None else (0.01 if args.optimizer == "sgd" else 0.001)
     steps = args.epochs * steps_per_epoch
@@ -381,8 +385,14 @@ def run(args) -> int:
 
 
 def _plot(path: str, analysis, schedule, steps: int, force: bool) -> None:
+    """The range test and, when there is one, the schedule used for training, side by side."""
     from pyclr.plot import plot_range_test, plot_schedule
 
+    if schedule is None:
+        fig, (only,) = new_figure(7.5, 4.6)
+        plot_range_test(analysis, ax=only)
+        write_figure(path, fig, force)
+        return
     d = schedule.to_dict()
     fig, (left, right) = new_figure(13.0, 4.6, columns=2)
     plot_range_test(analysis, ax=left)
