@@ -109,6 +109,25 @@ def test_returns_none_list_is_not_stale():
     assert RETURNS_NONE <= public, sorted(RETURNS_NONE - public)
 
 
+@pytest.mark.parametrize("module_name", ["pyclr.plot", "pyclr.keras", "pyclr.jax", "pyclr.lightning"])
+def test_adapters_annotate_every_return(module_name):
+    """The optional adapters too (where their framework is installed): some return value, even if None."""
+    pytest.importorskip(module_name)
+    module = sys.modules[module_name]
+    missing = [f"{module_name}.{name}" for name in module.__all__ if callable(getattr(module, name))
+               and not inspect.isclass(getattr(module, name))
+               and inspect.signature(getattr(module, name)).return_annotation is inspect.Signature.empty]
+    for name in module.__all__:
+        obj = getattr(module, name)
+        if inspect.isclass(obj):
+            for attr, value in vars(obj).items():
+                value = value.fget if isinstance(value, property) else getattr(value, "__func__", value)
+                if inspect.isfunction(value) and (not attr.startswith("_") or attr == "__call__"):
+                    if inspect.signature(value).return_annotation is inspect.Signature.empty:
+                        missing.append(f"{module_name}.{name}.{attr}")
+    assert not missing, f"no return annotation: {missing}"
+
+
 @pytest.mark.skipif(sys.version_info < (3, 10), reason="'X | Y' annotations evaluate from Python 3.10 on")
 @pytest.mark.parametrize("module_name", MODULES)
 def test_return_annotations_name_real_types(module_name):
