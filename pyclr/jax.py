@@ -114,6 +114,7 @@ class OptaxSchedule:
       steps and 1 s for ten million on a CPU.
     * Values are computed in float64 by pyclr's kernels and rounded once to :attr:`dtype`, so
       ``fn(t) == numpy.float32(schedule.values(n)[t])`` exactly.
+    * It pickles (the spec and the table), unlike optax's closures.
 
     Examples
     --------
@@ -140,7 +141,6 @@ class OptaxSchedule:
         # momentum() is not None here: has_momentum was checked above
         host = schedule.values(n) if channel == "lr" else cast(np.ndarray, schedule.momentum(n))
         self.table = jax.numpy.asarray(host.astype(self.dtype))
-        self._jax = jax
 
     def __call__(self, step: Any) -> Any:
         """The tabulated value(s) at ``step``, clamped to ``[0, n - 1]``.
@@ -163,7 +163,8 @@ class OptaxSchedule:
             ``step`` is a float, a bool or no number: a fractional step has no table entry and
             is not rounded behind your back.
         """
-        jax, jnp = self._jax, self._jax.numpy
+        jax = _import_jax()  # already imported by __init__: a dictionary lookup (and no module held, so it pickles)
+        jnp = jax.numpy
         last = self.n - 1
         if isinstance(step, (bool, np.bool_)):
             raise TypeError(f"Expected an integer step, but got {step!r} of type {type(step).__name__}")

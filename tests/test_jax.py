@@ -8,6 +8,8 @@ The parameter mappings checked here are the ones docs/jax.md documents.
 """
 from __future__ import annotations
 
+import contextlib
+import pickle
 import subprocess
 import sys
 
@@ -27,6 +29,17 @@ EXTRA = 5   # steps compared past the end of each schedule
 # each operation once per array shape, and one shape for all configurations keeps this file fast.
 N = 2048
 STEPS = jnp.arange(N)
+
+
+@contextlib.contextmanager
+def _x64():
+    """jax's x64 mode on, then back as it was (jax.config works on every jax the jax extra allows)."""
+    before = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    finally:
+        jax.config.update("jax_enable_x64", before)
 
 
 def _assert_matches(optax_fn, schedule, n, peak):
@@ -202,6 +215,14 @@ def test_values_clamping_and_as_optax():
         assert fn(t) == ref[0]
 
 
+def test_pickle_round_trip():
+    s = pyclr.sgdr(0.1, 4, T_mult=2)
+    fn = optax_schedule(s, 20)
+    back = pickle.loads(pickle.dumps(fn))
+    assert back.schedule == s and back.n == 20 and back.channel == "lr" and back.dtype == np.float32
+    np.testing.assert_array_equal(np.asarray(back(jnp.arange(25))), np.asarray(fn(jnp.arange(25))))
+
+
 def test_step_types_and_jit_agree():
     n = 300
     s = pyclr.sgdr(0.1, 7, T_mult=2)
@@ -261,7 +282,7 @@ def test_dtype_follows_x64_mode():
     assert optax_schedule(s, 100, dtype=np.float32)(3).dtype == jnp.float32
     with pytest.raises(ValueError, match="jax_enable_x64"):
         optax_schedule(s, 100, dtype=np.float64)
-    with jax.enable_x64(True):
+    with _x64():
         fn = optax_schedule(s, 100)
         assert fn.dtype == np.float64
         out = fn(jnp.arange(100))
