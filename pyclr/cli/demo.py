@@ -100,6 +100,8 @@ class _Progress:
 
     def phase(self, name: str, text: str) -> None:
         """Start phase ``name`` (ending the one before) and say ``text``."""
+        if self._phase is None and not self.phases:  # Python, pyclr and the argument checks
+            self.phases.append(("start-up", self.elapsed()))
         self.end_phase()
         self._phase = (name, time.perf_counter())
         self.say(text)
