@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -366,6 +367,29 @@ def test_run_again_at_a_milestone(tmp_path):
     assert rt.scheduler.last_epoch == 16
 
 
+def test_accumulation_and_bf16_precision(tmp_path):
+    torch.manual_seed(0)
+    model = Net()
+    rt = RangeTest(num_iter=200, epochs_per_half_cycle=1, plot=False, save_log=False)
+    _fit(_trainer(tmp_path, [rt], accumulate_grad_batches=2, precision="bf16-mixed"), model)
+    # 2 micro-batches per test step and per training step: 16 batches make 8 optimizer steps an epoch
+    assert model.calls == 2 * sum(len(r.lrs) for r in rt.result) + 32
+    assert rt.analysis.ok and rt.schedule.step_size_up == 8
+    np.testing.assert_array_equal(np.array(model.used), rt.schedule.values(16))
+
+
+def test_several_training_loaders(tmp_path):
+    class Two(Net):
+        def training_step(self, batch, batch_idx):
+            assert set(batch) == {"a", "b"}
+            return super().training_step(batch["a"], batch_idx) + 0 * super().training_step(batch["b"], batch_idx)
+
+    torch.manual_seed(0)
+    rt = RangeTest(num_iter=200, install=False, plot=False, save_log=False)
+    _fit(_trainer(tmp_path, [rt], epochs=1), Two(), {"a": _loader(), "b": _loader(seed=1)})
+    assert len(rt.result) == 2 and all(len(r.lrs) > 50 for r in rt.result)
+
+
 def test_fast_dev_run_skips(tmp_path):
     rt = RangeTest(num_iter=100)
     with pytest.warns(UserWarning, match="fast_dev_run"):
@@ -374,13 +398,22 @@ def test_fast_dev_run_skips(tmp_path):
     assert rt.result is None
 
 
-def test_callback_resume_continues_the_schedule_without_a_second_test(tmp_path):
+@pytest.mark.parametrize("own", [None, "pyclr"])
+def test_callback_resume_continues_the_schedule_without_a_second_test(tmp_path, own):
+    # own="pyclr": configure_optimizers returns a ScheduledLR of another schedule, which the
+    # callback replaces; on resume that one must not be handed the callback's scheduler state
+    spec = None if own is None else pyclr.cyclic(0.001, 0.002, step_size_up=4)
+
     def run(epochs, ckpt=None, save=None):
         torch.manual_seed(0)
-        model = Net()
+        model = Net(scheduler=spec)
         rt = RangeTest(num_iter=200, epochs_per_half_cycle=1.5, plot=False, save_log=False)
         trainer = _trainer(tmp_path, [rt], epochs=epochs)
-        _fit(trainer, model, ckpt_path=ckpt)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="RangeTest: replacing")
+            _fit(trainer, model, ckpt_path=ckpt)
+        assert [type(c.scheduler) for c in trainer.lr_scheduler_configs] == [ScheduledLR]
+        assert trainer.lr_scheduler_configs[0].scheduler is rt.scheduler
         if save:
             trainer.save_checkpoint(save)
         return model, rt
@@ -508,3 +541,38 @@ def test_missing_lightning_names_the_extra_and_pyclr_does_not_import_it():
     code = "import sys, pyclr, pyclr.finder; print(sorted(m for m in ('lightning', 'torch', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+_DDP_SCRIPT = """
+import json, os, sys, warnings
+import torch, lightning.pytorch as L
+warnings.filterwarnings("ignore")
+sys.path.insert(0, sys.argv[1])
+from test_lightning_callback import Net, _loader
+from pyclr.lightning import RangeTest
+
+torch.manual_seed(0)
+model, rt = Net(), RangeTest(num_iter=200, epochs_per_half_cycle=1)
+trainer = L.Trainer(max_epochs=1, accelerator="cpu", devices=2, strategy="ddp", callbacks=[rt],
+                    logger=L.loggers.CSVLogger(sys.argv[2]), enable_progress_bar=False,
+                    enable_model_summary=False, enable_checkpointing=False)
+trainer.fit(model, _loader())
+os.makedirs(sys.argv[2], exist_ok=True)
+with open(f"{sys.argv[2]}/result_{trainer.global_rank}.json", "w") as fh:  # one file a rank: stdout interleaves
+    json.dump({"rank": trainer.global_rank, "base_lr": rt.analysis.base_lr, "max_lr": rt.analysis.max_lr,
+               "used": model.used, "values": rt.schedule.values(len(model.used)).tolist(), "paths": rt.paths}, fh)
+"""
+
+
+@pytest.mark.slow
+def test_ddp_two_ranks_agree(tmp_path):
+    script = tmp_path / "ddp_run.py"
+    script.write_text(_DDP_SCRIPT)
+    out = subprocess.run([sys.executable, str(script), os.path.dirname(__file__), str(tmp_path / "logs")],
+                         capture_output=True, text=True, timeout=600, cwd=str(tmp_path))
+    assert out.returncode == 0, out.stdout + out.stderr
+    r0, r1 = (json.loads((tmp_path / "logs" / f"result_{rank}.json").read_text()) for rank in (0, 1))
+    assert r0["base_lr"] == r1["base_lr"] and r0["max_lr"] == r1["max_lr"]  # losses averaged over ranks
+    assert len(r0["used"]) == 8  # the DistributedSampler halves the epoch
+    assert r0["used"] == r0["values"] and r1["used"] == r1["values"]
+    assert os.path.exists(r0["paths"]["log"][0]) and r1["paths"] == {}  # files from rank zero only
