@@ -269,7 +269,8 @@ class RangeTest(L.Callback):
     result : RangeTestResult or RangeTestRuns or None
         The test, after ``fit`` started (None before, and in a resumed run).
     analysis : pyclr.Analysis or None
-        Its analysis: ``base_lr``, ``max_lr``, ``verdict``, ``reasons``.
+        Its analysis: ``base_lr``, ``max_lr``, ``verdict``, ``reasons`` (None before, and in a
+        resumed run, which has ``summary``).
     schedule : pyclr.Schedule or None
         The installed schedule (None while nothing was installed).
     scheduler : ScheduledLR or None
