@@ -146,8 +146,8 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
     >>> import pyclr, pyclr.keras
     >>> s = pyclr.cyclic(0.001, 0.01, step_size_up=4)
     >>> lr = s.as_keras(100)                    # pyclr.keras.KerasSchedule(s, 100)
-    >>> [round(float(lr(t)), 6) for t in (0, 2, 4, 6, 500)]
-    [0.001, 0.0055, 0.01, 0.0055, 0.001]
+    >>> [round(float(lr(t)), 6) for t in (0, 2, 4, 6, 99, 500)]   # past step 99: clamped
+    [0.001, 0.0055, 0.01, 0.0055, 0.00775, 0.00775]
     >>> lr.get_config()["n"], lr.get_config()["schedule"]["policy"]
     (100, 'cyclic')
     >>> optimizer = keras.optimizers.SGD(learning_rate=lr, momentum=0.9)
@@ -157,25 +157,20 @@ class KerasSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.schedule = _check_schedule("KerasSchedule", schedule)
         self.n = V.int_at_least("n", n, 1)
         self._values = self.schedule.values(self.n)
-        self._table: Any = None
+        # made here, outside any trace: a tensor first made inside a jitted train step (jax) or
+        # a tf.function graph is a tracer or graph tensor that must not outlive that trace
+        self._dtype = keras.backend.floatx()
+        self._table = ops.convert_to_tensor(self._values.astype(self._dtype))
 
     @property
     def values(self) -> np.ndarray:
         """The precomputed learning rates, float64, shape ``(n,)`` (element ``t``: step ``t``)."""
         return self._values
 
-    def _lookup_table(self) -> Any:
-        dtype = keras.backend.floatx()
-        if keras.backend.backend() == "tensorflow":
-            # a tensor made inside one tf.function graph must not be cached for another; in graph
-            # mode this constant is built once per trace, not per step
-            return ops.convert_to_tensor(self._values.astype(dtype))
-        if self._table is None or self._table[0] != dtype:
-            self._table = (dtype, ops.convert_to_tensor(self._values.astype(dtype)))
-        return self._table[1]
-
     def __call__(self, step: Any) -> Any:
-        table = self._lookup_table()
+        table = self._table
+        if keras.backend.floatx() != self._dtype:  # floatx changed since: cast, never cache
+            table = ops.cast(table, keras.backend.floatx())
         step = ops.convert_to_tensor(step)
         if not keras.backend.standardize_dtype(step.dtype).startswith(("int", "uint")):
             step = ops.cast(ops.floor(step), "int32")
