@@ -117,9 +117,11 @@ void bind_finder(py::module_ &m) {
           "``s + (s - min y)``, ``s`` the median of the finite losses within ``width / 2`` of the first lr: losses\n"
           "above it are divergence and are clipped before smoothing. ``work``: n values.");
     m.def("noise_sigma",
-          [](const Arr &y, const Arr &fit, Arr &work) { return fk::noise_sigma(y.data(), fit.data(), y.shape(0), work.mutable_data()); },
-          py::arg("y").noconvert(), py::arg("fit").noconvert(), py::arg("work").noconvert(), Release(),
-          "``1.4826 * median(|y - fit|)`` over finite residuals.");
+          [](const Arr &y, const Arr &fit, double ceiling, Arr &work) {
+              return fk::noise_sigma(y.data(), fit.data(), y.shape(0), ceiling, work.mutable_data());
+          },
+          py::arg("y").noconvert(), py::arg("fit").noconvert(), py::arg("ceiling"), py::arg("work").noconvert(), Release(),
+          "``1.4826 * median(|y - fit|)`` over finite residuals of the points with ``y <= ceiling``.");
     m.def("near_minimum",
           [](const Arr &f, std::int64_t i, double tau) {
               if (i < 0 || i >= f.shape(0)) throw py::index_error("near_minimum: i is outside f");

@@ -316,11 +316,11 @@ void lowess(const double *x, const double *y, std::int64_t n, double width, std:
     clamp_to_window_range(x, y, n, half, out, w, r);
 }
 
-double noise_sigma(const double *y, const double *fit, std::int64_t n, double *work) {
+double noise_sigma(const double *y, const double *fit, std::int64_t n, double ceiling, double *work) {
     std::int64_t m = 0;
     for (std::int64_t i = 0; i < n; ++i) {
         const double r = std::fabs(y[i] - fit[i]);
-        if (std::isfinite(r)) work[m++] = r;
+        if (std::isfinite(r) && !(y[i] > ceiling)) work[m++] = r;
     }
     if (m == 0) return 0.0;
     return 1.4826 * median_inplace(work, m);
@@ -457,7 +457,7 @@ void analyze_run(const double *x, const double *y, std::int64_t n, double width,
     double *yc = work + kLowessWorkRows * (n + 1);
     for (std::int64_t i = 0; i < n; ++i) yc[i] = y[i] > ceiling ? ceiling : y[i];
     lowess(x, yc, n, width, iterations, fit, slope, work);
-    const double sigma = noise_sigma(yc, fit, n, work);
+    const double sigma = noise_sigma(y, fit, n, ceiling, work);  // clipped points are not noise
     std::int64_t first = -1;
     bool gaps = false;
     for (std::int64_t i = 0; i < n; ++i) {

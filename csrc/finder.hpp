@@ -32,7 +32,7 @@ std::int64_t stop_index(const double *s, std::int64_t n, double threshold, bool 
 double divergence_ceiling(const double *x, const double *y, std::int64_t n, double width, double *work);
 void lowess(const double *x, const double *y, std::int64_t n, double width, std::int64_t iterations,
             double *out, double *slope, double *work);
-double noise_sigma(const double *y, const double *fit, std::int64_t n, double *work);
+double noise_sigma(const double *y, const double *fit, std::int64_t n, double ceiling, double *work);
 // The largest a <= i <= b with every f[a..b] <= f[i] + tau (a NaN ends it).
 std::pair<std::int64_t, std::int64_t> near_minimum(const double *f, std::int64_t n, std::int64_t i, double tau);
 // Mean over widths 1, 1.5 and 2 x `width` of the middle of the near_minimum stretch (tau: sigma /

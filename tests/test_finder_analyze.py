@@ -410,3 +410,14 @@ def test_linear_sweep_start_is_not_a_single_point(use_backend):
         y = 1.6 - 0.5 * (1 - np.exp(-lrs / 0.05)) + 3 * np.maximum(lrs - 0.6, 0) ** 2 + rng.normal(0, 0.25, 120)
         verdicts.append(pyclr.analyze(lrs, y).verdict)
     assert verdicts.count("no_descent") <= 4, verdicts  # 12 of 20 with a one-point start
+
+
+def test_a_loss_that_only_rises_is_no_descent(use_backend):
+    """Most of this log lies above the divergence ceiling and is clipped to it before smoothing;
+    the clipped points once entered the noise estimate with zero residuals, the noise came out
+    0.0 and a 0.002 wiggle at the start read as a descent (verdict ok)."""
+    lrs = np.geomspace(1e-3, 10, 100)
+    losses = 2 + np.exp(2 * np.log10(lrs)) + np.random.default_rng(0).normal(0, 0.01, 100)
+    a = pyclr.analyze(lrs, losses)
+    assert a.verdict == "no_descent", (a.verdict, a.reasons)
+    assert 0.005 < a.noise < 0.02  # the 0.01 of the noise added, not the clip's zero residuals

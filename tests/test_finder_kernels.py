@@ -118,8 +118,8 @@ def test_lowess_and_noise(kernels, xy, width, iterations):
                          outs=[np.empty(n), np.empty(n), np.empty(rows)])
     _close(o1[0], o2[0])
     _close(o1[1], o2[1])
-    s1 = REF.noise_sigma(y, o1[0], np.empty(n))
-    s2 = kernels.noise_sigma(y, o1[0], np.empty(n))
+    s1 = REF.noise_sigma(y, o1[0], np.inf, np.empty(n))
+    s2 = kernels.noise_sigma(y, o1[0], np.inf, np.empty(n))
     _close(s1, s2)
 
 

@@ -45,9 +45,10 @@ def test_bounds_steadier_than_every_anchor(use_backend, table):
 
 
 def test_small_batch_combination_of_five_seeds(use_backend):
-    """The 5-seed combination agrees within 1.5x across the four groups in 14 of the 16
-    configurations; the two misses are 50-iteration runs (2.28x with batch 4 and SGD-momentum,
-    where 4 of the 20 runs show no clear descent and are left out of their combinations)."""
+    """The 5-seed combination agrees within 1.7x across the four groups in all 16 configurations
+    and within 1.5x in 12 (1.64x at most, batch 4 with SGD-momentum and 50 iterations). Before
+    the noise estimate left out the losses clipped at the divergence ceiling, 14 cells were within
+    1.5x but the worst was 1.84x (the same cell)."""
     spreads = {}
     for opt in S.OPTIMIZERS:
         for b in S.SMALL_BATCHES:
@@ -56,9 +57,8 @@ def test_small_batch_combination_of_five_seeds(use_backend):
                 comb = [S.pyclr.analyze([runs[s][0] for s in g], [runs[s][1] for s in g]) for g in S.SMALL_GROUPS]
                 assert all(a.ok for a in comb), (opt, b, n)
                 spreads[opt, b, n] = S._spread(comb)
-    assert max(spreads.values()) <= 2.5, spreads
-    assert sum(v <= 1.5 for v in spreads.values()) >= 14, spreads
-    assert all(n == 50 for (_, _, n), v in spreads.items() if v > 1.5), spreads
+    assert max(spreads.values()) <= 1.7, spreads
+    assert sum(v <= 1.5 for v in spreads.values()) >= 12, spreads
 
 
 def test_other_models_runs_are_complete_sweeps():

@@ -361,11 +361,11 @@ divergence_ceiling = _jit(_ref_divergence_ceiling)  # masks and a median: the re
 
 
 @_jit
-def noise_sigma(y, fit, work):
+def noise_sigma(y, fit, ceiling, work):
     m = 0
     for i in range(y.shape[0]):
         r = abs(y[i] - fit[i])
-        if math.isfinite(r):
+        if math.isfinite(r) and not (y[i] > ceiling):
             work[m] = r
             m += 1
     if m == 0:
@@ -511,7 +511,7 @@ def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slo
         yc[i] = y[i] if not (y[i] > ceiling) else ceiling  # NaN stays NaN
     work = work[: LOWESS_WORK_ROWS * stride]
     lowess(x, yc, width, iterations, fit, slope, work)
-    sigma = noise_sigma(yc, fit, work[:n])
+    sigma = noise_sigma(y, fit, ceiling, work[:n])  # clipped points are not noise
     first = -1
     gaps = False
     for i in range(n):

@@ -359,11 +359,14 @@ def divergence_ceiling(x, y, width, work):
     return s + (s - float(np.min(y[finite])))
 
 
-def noise_sigma(y, fit, work):
+def noise_sigma(y, fit, ceiling, work):
     """Robust noise level of a log: ``1.4826 * median(|y - fit|)`` over points where both are
-    finite (the MAD-based standard deviation of the residuals; 0.0 if there are none).
-    ``work`` needs ``len(y)`` values."""
-    r = np.abs(y - fit)
+    finite and ``y <= ceiling`` (the MAD-based standard deviation of the residuals; 0.0 if there
+    are none). The points above the divergence ceiling were clipped to it before smoothing: their
+    residuals measure the clip, not the noise (a log that only rose, clipped almost everywhere, had
+    zero noise and any wiggle read as a descent). ``work`` needs ``len(y)`` values."""
+    with np.errstate(invalid="ignore"):
+        r = np.abs(y - fit)[~(y > ceiling)]
     r = r[np.isfinite(r)]
     if r.size == 0:
         return 0.0
@@ -539,7 +542,7 @@ def analyze_run(x, y, width, iterations, base_frac, plateau_frac, edge, fit, slo
     yc[:] = np.minimum(y, ceiling)  # NaN stays NaN
     work = work[: LOWESS_WORK_ROWS * stride]
     lowess(x, yc, width, iterations, fit, slope, work)
-    sigma = noise_sigma(yc, fit, work[:n])
+    sigma = noise_sigma(y, fit, ceiling, work[:n])  # clipped points are not noise
     if not np.all(fit == fit):
         # a gap wider than the window: carry neighbours so the bound search sees a curve
         good = fit == fit
