@@ -456,6 +456,15 @@ class RangeTestResult:
         analysis = self._analysis if self._analysis is not None else self.analyze()
         return analysis.to_schedule(*args, **kwargs)
 
+    def plot(self, ax: Any = None, anchors: Any = False, **kwargs: Any) -> Any:
+        """Draw the test (``pyclr.plot.plot_range_test`` of :meth:`analyze`'s result): loss against
+        LR, the bounds shaded, the verdict in the title. Needs matplotlib
+        (``pip install 'pyclr-lr[plot]'``); returns the matplotlib Axes."""
+        from .plot import plot_range_test
+
+        analysis = self._analysis if self._analysis is not None else self.analyze()
+        return plot_range_test(analysis, ax=ax, anchors=anchors, **kwargs)
+
     def save(self, path: str | os.PathLike) -> None:
         """Write a CSV with columns ``lr,loss,step,smoothed_loss`` (``repr`` precision);
         ``pyclr.load_log(path)`` and ``pyclr analyze PATH`` read it back."""

@@ -432,6 +432,13 @@ def test_analyze_on_digits_is_ok():
     assert 1e-4 < a.base_lr < a.max_lr < 10
     s = res.to_schedule(len(x), batch_size=32, epochs_per_half_cycle=2)
     assert isinstance(s, pyclr.Schedule)
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    ax = res.plot()
+    assert len(ax.lines) >= 2 and a.verdict in ax.get_title()
+    matplotlib.pyplot.close(ax.figure)
 
 
 # ------------------------------------------------------------------------- bad input, imports
