@@ -258,7 +258,7 @@ class CyclicLR(keras.callbacks.Callback):
         self.step = 0
         self.history: dict[str, list] = {}
         self._lrs = np.empty(0, dtype=np.float64)
-        self._moms = np.empty(0, dtype=np.float64)
+        self._moms: np.ndarray = np.empty(0, dtype=np.float64)
         self._lr_var: Any = None
         self._lr_dtype = np.dtype(np.float32)
         self._mom_attr: str | None = None
@@ -304,7 +304,8 @@ class CyclicLR(keras.callbacks.Callback):
                     "jit_compile=False), or pass momentum=False"
                 )
             self._mom_attr = attr
-            self._moms = self.schedule.momentum(len(self._lrs)) if len(self._lrs) else np.empty(0)
+            moms = self.schedule.momentum(len(self._lrs))  # not None: has_momentum was checked
+            self._moms = np.empty(0) if moms is None else moms
         planned = self.n
         if planned is None:
             epochs, steps = self.params.get("epochs"), self.params.get("steps")
@@ -343,7 +344,8 @@ class _StopRule:
 
     def __init__(self, beta: float, threshold: float):
         self.beta, self.threshold = beta, threshold
-        self.avg, self.best, self.smoothed = 0.0, math.inf, []
+        self.avg, self.best = 0.0, math.inf
+        self.smoothed: list[float] = []
 
     def add(self, value: float) -> str | None:
         smoothed = self.smoothed
@@ -562,6 +564,7 @@ class LRFinder(keras.callbacks.Callback):
         self.restore = V.boolean("restore", restore)
         self.result: RangeTestResult | None = None
         self._active = False
+        self._state: _State | None = None
 
     # ------------------------------------------------------------ fit hooks
     def on_train_begin(self, logs: dict | None = None) -> None:
@@ -593,6 +596,8 @@ class LRFinder(keras.callbacks.Callback):
             return
         _ = self.model  # on jax, reading it syncs the train state, so the new LR is seen
         self._lr_var.assign(self._grid[len(self._losses)])
+        # read here, not kept from the last batch: validation between epochs updates it too
+        self._updates = int(ops.convert_to_numpy(self._tracker.updates.value))
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if not self._active or self._stop_reason is not None:
@@ -608,7 +613,6 @@ class LRFinder(keras.callbacks.Callback):
                 "does not call self._loss_tracker.update_state(loss)?); the batch's own loss is unknown, so "
                 "the range test cannot run on this model. The model and optimizer were restored."
             )
-        self._updates = updates
         loss = float(ops.convert_to_numpy(self._tracker.last.value))
         self._losses.append(loss)
         reason = self._rule.add(loss)
@@ -641,7 +645,7 @@ class LRFinder(keras.callbacks.Callback):
         model._loss_tracker = self._original_tracker
         # a traced train function refers to the finder's tracker: the next fit builds a new one
         model.train_function = None
-        if self.restore or reason == "error":
+        if (self.restore or reason == "error") and self._state is not None:
             self._state.restore()
         self._state = None
 

@@ -391,6 +391,10 @@ def test_finder_as_a_callback_linear_sweep_and_result(tmp_path, regression):
     np.testing.assert_array_equal(log.lrs, res.lrs)
     np.testing.assert_array_equal(log.losses, res.losses)
     assert json.loads(json.dumps(res.to_dict()))["num_iter"] == 15
+    # validation between epochs (which updates the loss tracker too) changes nothing
+    finder = LRFinder(1e-4, 1e-2, num_iter=15, step_mode="linear")
+    model.fit(x, y, batch_size=10, epochs=5, verbose=0, callbacks=[finder], validation_data=(x[:30], y[:30]))
+    assert finder.result.stop_reason == "num_iter" and len(finder.result) == 15
     # a fit too short for the sweep: what it saw, said so
     short = LRFinder(1e-4, 1e-2, num_iter=50)
     model.fit(x, y, batch_size=50, epochs=2, verbose=0, callbacks=[short])
