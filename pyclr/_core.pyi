@@ -92,9 +92,9 @@ def near_minimum(f: numpy.typing.NDArray[numpy.float64], i: typing.SupportsInt |
     """
     ``(a, b)``: the stretch around the minimum ``f[i]`` that stays within ``tau`` of it.
     """
-def noise_sigma(y: numpy.typing.NDArray[numpy.float64], fit: numpy.typing.NDArray[numpy.float64], work: numpy.typing.NDArray[numpy.float64]) -> float:
+def noise_sigma(y: numpy.typing.NDArray[numpy.float64], fit: numpy.typing.NDArray[numpy.float64], ceiling: typing.SupportsFloat | typing.SupportsIndex, work: numpy.typing.NDArray[numpy.float64]) -> float:
     """
-    ``1.4826 * median(|y - fit|)`` over finite residuals.
+    ``1.4826 * median(|y - fit|)`` over finite residuals of the points with ``y <= ceiling``.
     """
 def parse_columns(buf: numpy.typing.NDArray[numpy.uint8], delim: typing.SupportsInt | typing.SupportsIndex, ncols: typing.SupportsInt | typing.SupportsIndex, col_a: typing.SupportsInt | typing.SupportsIndex, col_b: typing.SupportsInt | typing.SupportsIndex, out_a: numpy.typing.NDArray[numpy.float64], out_b: numpy.typing.NDArray[numpy.float64], status: numpy.typing.NDArray[numpy.int64], n_threads: typing.SupportsInt | typing.SupportsIndex = 0) -> int:
     """
