@@ -50,7 +50,7 @@ from . import _validate as V
 from ._json import json_safe
 from .schedules.base import Schedule
 
-__all__ = ["KerasSchedule", "CyclicLR", "LRFinder", "range_test", "RangeTestResult"]
+__all__ = ["KerasSchedule", "CyclicLR", "LRFinder", "range_test", "RangeTestResult", "RangeTestRuns"]
 
 
 # --------------------------------------------------------------------------------- helpers
@@ -440,13 +440,11 @@ class RangeTestResult:
 
         A test that logged no point gets the verdict ``"too_short"``, not an exception.
         """
-        from .finder import Analysis, analyze
+        from .finder import analyze
 
         if len(self.lrs) == 0:
-            empty = np.empty(0, dtype=np.float64)
-            reason = f"The range test logged no points: it stopped with {self.stop_reason!r} before the first batch."
-            analysis = Analysis(None, None, None, "too_short", (reason,), lrs=empty, losses=empty,
-                                smoothed=empty, slope=empty)
+            analysis = _empty_analysis(f"The range test logged no points: it stopped with {self.stop_reason!r} "
+                                       "before the first batch.")
         else:
             analysis = analyze(self.lrs, self.losses, **kwargs)
         if not kwargs:
@@ -484,6 +482,86 @@ class RangeTestResult:
             "steps": self.steps.tolist(), "stop_reason": self.stop_reason, "start_lr": self.start_lr,
             "end_lr": self.end_lr, "num_iter": self.num_iter, "step_mode": self.step_mode,
         })
+
+
+def _empty_analysis(reason: str) -> Any:
+    """The ``too_short`` verdict of a test that logged no point (``pyclr.analyze`` needs one)."""
+    from .finder import Analysis
+
+    empty = np.empty(0, dtype=np.float64)
+    return Analysis(None, None, None, "too_short", (reason,), lrs=empty, losses=empty, smoothed=empty, slope=empty)
+
+
+@dataclass(frozen=True)
+class RangeTestRuns:
+    """What :func:`range_test` returns with ``repeats``: one :class:`RangeTestResult` per sweep.
+
+    Every sweep starts from the same model and optimizer state; they differ in the batches they
+    saw (and in random draws such as dropout): the noise that moves one sweep's bounds, which
+    combining them averages out (as ``pyclr.torch.range_test(..., repeats=...)`` does).
+
+    Attributes
+    ----------
+    runs : tuple of RangeTestResult
+        The sweeps in the order they ran (also ``runs[i]``, ``len(runs)``, iteration).
+    lrs, losses : list of numpy.ndarray
+        Each sweep's arrays (ragged where a sweep stopped early): the form ``pyclr.analyze``
+        takes for several runs.
+    """
+
+    runs: tuple
+
+    def __len__(self) -> int:
+        return len(self.runs)
+
+    def __iter__(self) -> Any:
+        return iter(self.runs)
+
+    def __getitem__(self, index: int) -> RangeTestResult:
+        return self.runs[index]
+
+    @property
+    def lrs(self) -> list:
+        return [r.lrs for r in self.runs]
+
+    @property
+    def losses(self) -> list:
+        return [r.losses for r in self.runs]
+
+    def analyze(self, **kwargs: Any) -> Any:
+        """``pyclr.analyze(self.lrs, self.losses, **kwargs)``: the median bounds in log-LR over
+        the sweeps with an ``ok`` verdict, their ``spread``, each sweep's analysis in ``runs``.
+        Sweeps that logged no point are left out (the reasons say so)."""
+        from dataclasses import replace
+
+        from .finder import analyze
+
+        kept = [r for r in self.runs if len(r.lrs)]
+        if not kept:
+            return _empty_analysis(f"None of the {len(self.runs)} sweeps logged a point.")
+        combined = analyze([r.lrs for r in kept], [r.losses for r in kept], **kwargs)
+        if len(kept) < len(self.runs):
+            note = f"{len(self.runs) - len(kept)} of {len(self.runs)} sweeps logged no points and were left out."
+            combined = replace(combined, reasons=tuple(combined.reasons) + (note,))
+        return combined
+
+    def to_schedule(self, *args: Any, **kwargs: Any) -> Schedule:
+        """A cyclical schedule from the combined bounds: ``self.analyze().to_schedule(...)``."""
+        return self.analyze().to_schedule(*args, **kwargs)
+
+    def save(self, path: str | os.PathLike) -> list:
+        """One CSV per sweep (``rt.csv`` gives ``rt_run0.csv``, ``rt_run1.csv``, ...); returns the
+        paths. ``pyclr analyze rt_run*.csv --combine`` analyses them together again."""
+        from .logs import sweep_paths
+
+        paths = sweep_paths(path, len(self.runs))
+        for run, target in zip(self.runs, paths):
+            run.save(target)
+        return paths
+
+    def to_dict(self) -> dict:
+        """JSON-safe: ``{"runs": [each sweep's to_dict()]}``."""
+        return {"runs": [r.to_dict() for r in self.runs]}
 
 
 def _grid(start_lr: float, end_lr: float, num_iter: int, step_mode: str) -> np.ndarray:
@@ -541,7 +619,8 @@ class LRFinder(keras.callbacks.Callback):
     Notes
     -----
     The optimizer needs a float learning rate (a variable; a ``LearningRateSchedule`` is
-    refused) and the model ``steps_per_execution=1``. A custom ``train_step`` must update
+    refused) and the model ``steps_per_execution=1``. Every batch is a point, also with an
+    optimizer's ``gradient_accumulation_steps`` (which updates the weights every few batches). A custom ``train_step`` must update
     ``self._loss_tracker`` (as Keras' own does) or the test raises ``ValueError``. On the jax
     backend the callback syncs the train state every batch (Keras' documented way for a
     callback to change variables mid-epoch), which costs some speed during the test only.
@@ -686,9 +765,10 @@ def range_test(
     diverge_th: float = 4.0,
     smooth_beta: float = 0.98,
     restore: bool = True,
+    repeats: int | None = None,
     verbose: Any = 0,
     callbacks: list | None = None,
-) -> RangeTestResult:
+) -> RangeTestResult | RangeTestRuns:
     r"""Run an LR range test on a compiled Keras model: :class:`LRFinder` inside ``model.fit``.
 
     Fits ``model`` on ``x``/``y`` (anything ``fit`` takes: arrays, a dataset, a
@@ -706,10 +786,18 @@ def range_test(
         Passed to ``model.fit`` (``callbacks`` run alongside the finder).
     start_lr, end_lr, num_iter, step_mode, diverge_th, smooth_beta, restore :
         As for :class:`LRFinder`.
+    repeats : int, optional
+        Run that many sweeps of ``num_iter`` batches (one ``fit`` each), every one from the
+        same starting state (restored in between) but on other batches (``fit`` shuffles
+        arrays anew each time; a generator goes on where it stopped), and return them
+        as a :class:`RangeTestRuns`, whose ``analyze()`` combines them (median bounds in
+        log-LR, their spread): steadier bounds for ``repeats`` times the batches, as with
+        ``pyclr.torch.range_test``'s ``repeats``. ``restore=False`` keeps the last sweep's
+        training.
 
     Returns
     -------
-    RangeTestResult
+    RangeTestResult, or RangeTestRuns with ``repeats``
         ``.lrs``, ``.losses``, ``.stop_reason``; ``.analyze()`` gives the
         :class:`pyclr.Analysis` that ``pyclr.analyze(res.lrs, res.losses)`` gives.
 
@@ -734,6 +822,7 @@ def range_test(
     finder = LRFinder(start_lr, end_lr, num_iter, step_mode=step_mode, diverge_th=diverge_th,
                       smooth_beta=smooth_beta, restore=restore)
     _compiled_optimizer("range_test", model)
+    sweeps = 1 if repeats is None else V.int_at_least("repeats", repeats, 1)
     if batch_size is not None:
         batch_size = V.int_at_least("batch_size", batch_size, 1)
     if steps_per_epoch is not None:
@@ -749,13 +838,20 @@ def range_test(
             per_epoch = math.ceil(samples / (batch_size or 32))  # fit's default batch size is 32
     # with an unknown epoch length, one batch per epoch at least: the finder stops the fit
     epochs = math.ceil(num_iter / per_epoch) if per_epoch else num_iter
-    try:
-        model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=[*callbacks, finder],
-                  sample_weight=sample_weight, class_weight=class_weight, steps_per_epoch=steps_per_epoch,
-                  shuffle=shuffle)
-    except BaseException:
-        finder._abort()
-        raise
-    if finder._active:  # a fit that returned without on_train_end still gets its result and restore
-        finder._finish(finder._stop_reason or "fit ended")
-    return finder.result  # type: ignore[return-value]  # set by _finish
+    results = []
+    for sweep in range(sweeps):
+        # every sweep but the last restores, so each starts from the same state
+        finder.restore = restore or sweep < sweeps - 1
+        try:
+            model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=[*callbacks, finder],
+                      sample_weight=sample_weight, class_weight=class_weight, steps_per_epoch=steps_per_epoch,
+                      shuffle=shuffle)
+        except BaseException:
+            finder._abort()
+            raise
+        if finder._active:  # a fit that returned without on_train_end still gets its result and restore
+            finder._finish(finder._stop_reason or "fit ended")
+        results.append(finder.result)
+    if repeats is None:
+        return results[0]  # type: ignore[return-value]  # set by _finish
+    return RangeTestRuns(tuple(results))

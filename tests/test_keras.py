@@ -18,7 +18,7 @@ if not keras.__version__.startswith("3."):
     pytest.skip("pyclr.keras needs Keras 3", allow_module_level=True)
 
 import pyclr  # noqa: E402
-from pyclr.keras import CyclicLR, KerasSchedule, LRFinder, RangeTestResult, range_test  # noqa: E402
+from pyclr.keras import CyclicLR, KerasSchedule, LRFinder, RangeTestResult, RangeTestRuns, range_test  # noqa: E402
 
 # Keras' own convert_to_numpy on torch tensors (keras/src/backend/torch/core.py) warns under
 # NumPy 2 on every call, also inside fit; it is Keras', not pyclr's
@@ -190,6 +190,18 @@ def test_cyclic_lr_history_and_the_lrs_really_used():
     model2.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[clr2])
     assert clr2.history["iterations"] == list(range(1, 11))
     np.testing.assert_array_equal(np.float32(clr2.history["lr"]), s.values(10).astype(np.float32))
+
+
+def test_cyclic_lr_trains_exactly_like_the_keras_schedule(regression):
+    """The callback and the optimizer-side schedule are two routes to the same run, bit for bit."""
+    x, y = regression
+    s = pyclr.one_cycle(0.05, total_steps=30)
+    by_schedule = _mlp(keras.optimizers.SGD(s.as_keras(30), momentum=0.9))
+    by_callback = _mlp(keras.optimizers.SGD(0.5, momentum=0.9))
+    by_schedule.fit(x, y, batch_size=10, epochs=3, shuffle=False, verbose=0)
+    by_callback.fit(x, y, batch_size=10, epochs=3, shuffle=False, verbose=0, callbacks=[CyclicLR(s)])
+    for a, b in zip(by_schedule.get_weights(), by_callback.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.filterwarnings("ignore:Your input ran out of data")
@@ -399,6 +411,36 @@ def test_finder_as_a_callback_linear_sweep_and_result(tmp_path, regression):
     short = LRFinder(1e-4, 1e-2, num_iter=50)
     model.fit(x, y, batch_size=50, epochs=2, verbose=0, callbacks=[short])
     assert short.result.stop_reason == "fit ended" and len(short.result) == 4
+
+
+def test_repeated_sweeps_start_from_the_same_state(tmp_path, regression):
+    x, y = regression
+    model = _mlp(keras.optimizers.SGD(0.01, momentum=0.9))
+    model.fit(x, y, batch_size=20, epochs=1, verbose=0)
+    before = _state(model)
+    rec = _Recorder()
+    runs = range_test(model, x, y, batch_size=10, start_lr=1e-4, end_lr=1.0, num_iter=20, repeats=3,
+                      callbacks=[rec])
+    assert isinstance(runs, RangeTestRuns) and len(runs) == 3 and all(2 <= len(r) <= 20 for r in runs)
+    _assert_same_state(before, model)
+    firsts = np.cumsum([0] + [len(r) for r in runs])[:3]
+    assert len(rec.weights) == sum(len(r) for r in runs)
+    for k in firsts:  # each sweep's first batch met the same weights ...
+        for a, b in zip(rec.weights[k], rec.weights[0]):
+            np.testing.assert_array_equal(a, b)
+    assert runs[0].losses[0] != runs[1].losses[0]  # ... but another batch (a new shuffle)
+    a, b = runs.analyze(), pyclr.analyze(runs.lrs, runs.losses)
+    assert len(a.runs) == 3 and (a.verdict, a.base_lr, a.max_lr) == (b.verdict, b.base_lr, b.max_lr)
+    paths = runs.save(tmp_path / "rt.csv")
+    assert [os.path.basename(p) for p in paths] == ["rt_run0.csv", "rt_run1.csv", "rt_run2.csv"]
+    np.testing.assert_array_equal(pyclr.load_log(paths[2]).losses, runs[2].losses)
+    assert len(runs.to_dict()["runs"]) == 3
+    with pytest.raises(ValueError, match="Expected positive repeats, but got 0"):
+        range_test(model, x, y, repeats=0)
+    # restore=False keeps the last sweep's training only: iterations advanced by one sweep
+    iterations = int(_np(model.optimizer.iterations))
+    range_test(model, x, y, batch_size=10, start_lr=1e-4, end_lr=1e-2, num_iter=5, repeats=2, restore=False)
+    assert int(_np(model.optimizer.iterations)) == iterations + 5
 
 
 def test_finder_refuses_a_train_step_that_bypasses_the_loss_tracker(regression):
