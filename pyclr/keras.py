@@ -12,7 +12,8 @@ environment variable before Keras is first imported.
   before every batch, with a per-batch ``history`` like the classic Keras CLR callback.
 * :class:`LRFinder` and :func:`range_test` -- the LR range test inside ``model.fit``, on each
   batch's own loss (not Keras' running epoch mean), with pyclr's stop rule; weights and optimizer
-  are restored afterwards and the result's ``analyze()`` returns a :class:`pyclr.Analysis`.
+  are restored afterwards and the result's ``analyze()`` returns a :class:`pyclr.Analysis`
+  (``repeats=N``: N sweeps as a :class:`RangeTestRuns`, combined by ``analyze()``).
 
 Step convention: step ``t`` is the optimizer's iteration count before its ``t``-th update
 (0-based), and the LR it uses is ``schedule.values(n)[t]``, as everywhere in pyclr.
