@@ -49,6 +49,7 @@ if not str(getattr(keras, "__version__", "0")).startswith("3."):  # pragma: no c
 
 from . import _validate as V
 from ._json import json_safe
+from .finder.stop import StopRule
 from .schedules.base import Schedule
 
 __all__ = ["KerasSchedule", "CyclicLR", "LRFinder", "range_test", "RangeTestResult", "RangeTestRuns"]
@@ -335,34 +336,6 @@ class CyclicLR(keras.callbacks.Callback):
 
 
 # --------------------------------------------------------------------------------- range test
-class _StopRule:
-    """The stop rule of ``pyclr.torch.range_test``: the bias-corrected causal EMA of the logged
-    losses, ``s_k = a_k / (1 - beta**(k+1))``, stops the test above ``threshold`` times its best
-    value so far, and a non-finite loss stops it at once. (The same arithmetic as
-    ``pyclr.torch.range_test._StopRule``, which imports torch; a test checks they agree.)"""
-
-    __slots__ = ("beta", "threshold", "avg", "best", "smoothed")
-
-    def __init__(self, beta: float, threshold: float):
-        self.beta, self.threshold = beta, threshold
-        self.avg, self.best = 0.0, math.inf
-        self.smoothed: list[float] = []
-
-    def add(self, value: float) -> str | None:
-        smoothed = self.smoothed
-        if not math.isfinite(value):
-            smoothed.append(value)
-            return "non-finite loss"
-        self.avg = self.beta * self.avg + (1.0 - self.beta) * value
-        s = self.avg / (1.0 - self.beta ** (len(smoothed) + 1))
-        smoothed.append(s)
-        if s > self.threshold * self.best:
-            return "diverged"
-        if s < self.best:
-            self.best = s
-        return None
-
-
 class _BatchLossMean(keras.metrics.Mean):
     """Keras' loss tracker (the running mean of the epoch, weighted by batch size) that also
     keeps the last value it was given -- the loss of the batch that just ran, exactly as the
@@ -659,7 +632,7 @@ class LRFinder(keras.callbacks.Callback):
         self._grid = _grid(self.start_lr, self.end_lr, self.num_iter, self.step_mode)
         self._lrs_used = np.asarray(self._grid, dtype=self._lr_dtype).astype(np.float64)
         self._losses: list[float] = []
-        self._rule = _StopRule(self.smooth_beta, self.diverge_th)
+        self._rule = StopRule(self.smooth_beta, self.diverge_th)
         self._stop_reason: str | None = None
         self._updates = 0
         self.result = None

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from pyclr._json import json_safe
+from pyclr.finder.stop import StopRule
 from pyclr.logs import sweep_paths
 from pyclr._validate import boolean, choice, in_range, int_at_least, positive
 from pyclr.torch._snapshot import Snapshot
@@ -703,7 +704,7 @@ def range_test(
         for sweep in range(n_sweeps):
             if sweep:
                 snap.restore(rng=False)  # the same start, with new batches and random draws
-            rule = _StopRule(smooth_beta, diverge_th)
+            rule = StopRule(smooth_beta, diverge_th)
             if plain:
                 result = _run_plain(model, optimizer, criterion, batches, grid_list, rule, batch_fn, device)
             else:
@@ -734,35 +735,6 @@ def range_test(
             bar.close()
         snap.close()
     return result
-
-
-class _StopRule:
-    """The online stop rule: the bias-corrected causal EMA of the logged losses,
-    ``s_k = a_k / (1 - beta**(k+1))``, stops the test above ``threshold`` times its best
-    value so far, and a non-finite loss stops it at once."""
-
-    __slots__ = ("beta", "threshold", "avg", "best", "smoothed")
-
-    def __init__(self, beta: float, threshold: float):
-        self.beta, self.threshold = beta, threshold
-        self.avg, self.best = 0.0, math.inf
-        self.smoothed: list[float] = []
-
-    def add(self, value: float) -> str | None:
-        """Log one loss; the stop reason, or None to go on."""
-        smoothed = self.smoothed
-        if math.isfinite(value):
-            self.avg = self.beta * self.avg + (1.0 - self.beta) * value
-            s = self.avg / (1.0 - self.beta ** (len(smoothed) + 1))
-        else:
-            smoothed.append(value)
-            return "non-finite loss"
-        smoothed.append(s)
-        if s > self.threshold * self.best:
-            return "diverged"
-        if s < self.best:
-            self.best = s
-        return None
 
 
 def _checked_forward(model, criterion, inputs, targets, device):
