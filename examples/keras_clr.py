@@ -26,7 +26,7 @@ from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 import pyclr  # noqa: E402
-from pyclr.keras import CyclicLR, range_test  # noqa: E402
+from pyclr.keras import CyclicLR, RangeTestResult, range_test  # noqa: E402
 
 BATCH, EPOCHS = 32, 8
 
@@ -53,6 +53,7 @@ def main() -> int:
     # 1. the range test: each batch's own loss, weights and optimizer restored afterwards
     model = make_model()
     res = range_test(model, x_train, y_train, start_lr=1e-5, end_lr=10, num_iter=100, batch_size=BATCH)
+    assert isinstance(res, RangeTestResult)  # one sweep (repeats=1)
     a = res.analyze()
     print(f"range test: {len(res)} batches, stopped by {res.stop_reason!r}; verdict {a.verdict!r}")
     if a.verdict != "ok":

@@ -5,8 +5,9 @@ Two switches keep CI from running a test twice and the default run fast:
 * ``--slow`` runs the tests marked ``slow`` (training small models end to end); without it they
   are skipped, so plain ``pytest`` is the fast suite.
 * Tests that already cover every backend (through the ``kernels`` or ``use_backend`` fixture, or
-  by looping over :data:`BACKENDS` themselves, marked ``all_backends``) need one pass only: CI's
-  ``PYCLR_BACKEND=numba|numpy`` passes select ``-m "not all_backends"``.
+  by looping over :data:`BACKENDS` themselves), and tests that use no kernel at all, are marked
+  ``all_backends``: one pass covers them, and CI's ``PYCLR_BACKEND=numba|numpy`` passes select
+  ``-m "not all_backends"``.
 """
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "all_backends: the test itself covers every available backend")
+    config.addinivalue_line("markers", "all_backends: one pass covers every backend (the test loops over them, or uses no kernel)")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -20,6 +20,8 @@ import pytest
 
 import pyclr
 
+pytestmark = pytest.mark.all_backends  # docstrings and pages, not kernels: one pass
+
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir)
 DOCS = os.path.join(ROOT, "docs")
 
