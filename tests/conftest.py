@@ -68,7 +68,13 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "all_backends: one pass covers every backend (the test loops over them, or uses no kernel)")
 
 
+#: Modules whose tests fork worker processes: they run first, before any test has started JAX's
+#: (or another library's) thread pools, which a forked child could find holding a lock.
+FORKING_MODULES = ("test_processes.py",)
+
+
 def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.path.name not in FORKING_MODULES)  # stable: order kept otherwise
     skip_slow = None if config.getoption("--slow") else pytest.mark.skip(reason="slow: run with pytest --slow")
     for item in items:
         if ALL_BACKEND_FIXTURES & set(getattr(item, "fixturenames", ())):

@@ -1,4 +1,8 @@
-"""Doctest collection for ``python -m pytest --doctest-modules pyclr``.
+"""Doctest collection for ``python -m pytest --doctest-modules pyclr`` (not shipped in the wheel).
+
+It lives here, not at the repository root: a root conftest.py would put the checkout on
+``sys.path`` for every pytest run, and the test suite would import ``./pyclr`` (without its
+compiled extension in a non-editable install) instead of the installed package.
 
 Every docstring example runs in CI (``.ci/docs``). The examples of the framework adapters need
 their framework; where one is not installed (the Python 3.9 and 3.13 stages have no torch, Keras
@@ -22,12 +26,12 @@ def _missing(*modules: str) -> list[str]:
 
 #: Module paths (relative to this file) and the packages their import needs.
 _MODULE_NEEDS = {
-    "pyclr/_numba": ("numba",),
-    "pyclr/torch": ("torch",),
-    "pyclr/lightning.py": ("torch", "lightning"),
-    "pyclr/keras.py": ("keras",),
-    "pyclr/jax.py": ("jax", "optax"),
-    "pyclr/plot.py": ("matplotlib",),
+    "_numba": ("numba",),
+    "torch": ("torch",),
+    "lightning.py": ("torch", "lightning"),
+    "keras.py": ("keras",),
+    "jax.py": ("jax", "optax"),
+    "plot.py": ("matplotlib",),
 }
 
 #: Doctests outside those modules that call into one of them (by the end of their name).
