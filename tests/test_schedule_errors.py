@@ -183,3 +183,13 @@ def test_fuzz_public_api_never_crashes_or_returns_nan(args, n, start, policy):
     assert len(kinds) == 1, outcomes
     if "ok" not in kinds:
         assert len({o[1] for o in outcomes}) == 1
+
+
+def test_required_fields_have_no_inherited_default():
+    """A spec field without a default of its own stays required: ``Schedule.total_steps = None``
+    once made ``total_steps`` optional in warmup_decay's signature, which validation then refused."""
+    import inspect
+
+    assert inspect.signature(pyclr.warmup_decay).parameters["total_steps"].default is inspect.Parameter.empty
+    with pytest.raises(TypeError, match="missing a required argument: 'total_steps'"):
+        pyclr.warmup_decay(1.0)

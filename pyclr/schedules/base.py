@@ -46,6 +46,12 @@ def spec(*positional: str) -> Callable[[_T], _T]:
     ``help()`` shows) marks the others keyword-only.
     """
     def wrap(cls: _T) -> _T:
+        # dataclass takes a field's default from getattr(cls, name): a field without one of its own
+        # would inherit Schedule.total_steps = None and become optional (warmup_decay(1.0) accepted
+        # by the signature, refused by validation); an explicit field() keeps it required.
+        for name in cls.__dict__.get("__annotations__", {}):
+            if name not in cls.__dict__ and hasattr(cls, name):
+                setattr(cls, name, dataclasses.field())
         cls = cast(_T, dataclasses.dataclass(frozen=True)(cls))  # the same class, made a dataclass
         init: Callable[..., None] = getattr(cls, "__init__")
         names = [f.name for f in dataclasses.fields(cls)]
