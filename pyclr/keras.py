@@ -20,10 +20,7 @@ Step convention: step ``t`` is the optimizer's iteration count before its ``t``-
 """
 from __future__ import annotations
 
-import csv
 import math
-import os
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -48,7 +45,7 @@ if not str(getattr(keras, "__version__", "0")).startswith("3."):  # pragma: no c
     )
 
 from . import _validate as V
-from ._json import json_safe
+from .finder.range_result import RangeTestResult, RangeTestRuns
 from .finder.stop import StopRule
 from .schedules.base import Schedule
 
@@ -370,172 +367,6 @@ class _State:
     def restore(self) -> None:
         for variable, value in zip(self.variables, self.values):
             variable.assign(value)
-
-
-@dataclass
-class RangeTestResult:
-    """What :class:`LRFinder` records and :func:`range_test` returns: one point per batch.
-
-    Attributes
-    ----------
-    lrs : numpy.ndarray
-        The LR each batch trained with (as set in the optimizer: rounded to its dtype).
-    losses : numpy.ndarray
-        That batch's own loss, as the train step computed it (the compiled loss with its
-        sample and class weights, plus regularisation losses), not Keras' running mean.
-    smoothed : numpy.ndarray
-        The online bias-corrected causal EMA of ``losses`` used for the stop rule.
-    steps : numpy.ndarray
-        Index of the LR point (0 .. num_iter-1) of each loss.
-    stop_reason : str
-        ``"num_iter"`` (ran to the end), ``"diverged"`` (smoothed loss above ``diverge_th``
-        times its best), ``"non-finite loss"`` (NaN/inf, logged as the last point), or
-        ``"fit ended"`` (``fit`` ran out of batches first).
-    start_lr, end_lr, num_iter, step_mode :
-        The sweep that was asked for.
-    """
-
-    lrs: np.ndarray
-    losses: np.ndarray
-    smoothed: np.ndarray
-    steps: np.ndarray
-    stop_reason: str = "num_iter"
-    start_lr: float = float("nan")
-    end_lr: float = float("nan")
-    num_iter: int = 0
-    step_mode: str = "exp"
-    _analysis: Any = field(default=None, repr=False, compare=False)
-
-    def __len__(self) -> int:
-        return len(self.lrs)
-
-    def analyze(self, **kwargs: Any) -> Any:
-        """``pyclr.analyze(self.lrs, self.losses, **kwargs)``: bounds, verdict and reasons.
-
-        A test that logged no point gets the verdict ``"too_short"``, not an exception.
-        """
-        from .finder import analyze
-
-        if len(self.lrs) == 0:
-            analysis = _empty_analysis(f"The range test logged no points: it stopped with {self.stop_reason!r} "
-                                       "before the first batch.")
-        else:
-            analysis = analyze(self.lrs, self.losses, **kwargs)
-        if not kwargs:
-            self._analysis = analysis
-        return analysis
-
-    def to_schedule(self, *args: Any, **kwargs: Any) -> Schedule:
-        """A cyclical schedule from the analysed bounds: ``self.analyze().to_schedule(...)``."""
-        analysis = self._analysis if self._analysis is not None else self.analyze()
-        return analysis.to_schedule(*args, **kwargs)
-
-    def plot(self, ax: Any = None, anchors: Any = False, **kwargs: Any) -> Any:
-        """Draw the test (``pyclr.plot.plot_range_test`` of :meth:`analyze`'s result): loss against
-        LR, the bounds shaded, the verdict in the title. Needs matplotlib
-        (``pip install 'pyclr-lr[plot]'``); returns the matplotlib Axes."""
-        from .plot import plot_range_test
-
-        analysis = self._analysis if self._analysis is not None else self.analyze()
-        return plot_range_test(analysis, ax=ax, anchors=anchors, **kwargs)
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Write a CSV with columns ``lr,loss,step,smoothed_loss`` (``repr`` precision);
-        ``pyclr.load_log(path)`` and ``pyclr analyze PATH`` read it back."""
-        with open(path, "w", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["lr", "loss", "step", "smoothed_loss"])
-            for lr, loss, step, smooth in zip(self.lrs.tolist(), self.losses.tolist(), self.steps.tolist(),
-                                              self.smoothed.tolist()):
-                writer.writerow([repr(lr), repr(loss), step, repr(smooth)])
-
-    def to_dict(self) -> dict:
-        """JSON-safe: lists of floats (non-finite values as None) and the run's settings."""
-        return json_safe({
-            "lrs": self.lrs.tolist(), "losses": self.losses.tolist(), "smoothed": self.smoothed.tolist(),
-            "steps": self.steps.tolist(), "stop_reason": self.stop_reason, "start_lr": self.start_lr,
-            "end_lr": self.end_lr, "num_iter": self.num_iter, "step_mode": self.step_mode,
-        })
-
-
-def _empty_analysis(reason: str) -> Any:
-    """The ``too_short`` verdict of a test that logged no point (``pyclr.analyze`` needs one)."""
-    from .finder import Analysis
-
-    empty = np.empty(0, dtype=np.float64)
-    return Analysis(None, None, None, "too_short", (reason,), lrs=empty, losses=empty, smoothed=empty, slope=empty)
-
-
-@dataclass(frozen=True)
-class RangeTestRuns:
-    """What :func:`range_test` returns with ``repeats``: one :class:`RangeTestResult` per sweep.
-
-    Every sweep starts from the same model and optimizer state; they differ in the batches they
-    saw (and in random draws such as dropout): the noise that moves one sweep's bounds, which
-    combining them averages out (as ``pyclr.torch.range_test(..., repeats=...)`` does).
-
-    Attributes
-    ----------
-    runs : tuple of RangeTestResult
-        The sweeps in the order they ran (also ``runs[i]``, ``len(runs)``, iteration).
-    lrs, losses : list of numpy.ndarray
-        Each sweep's arrays (ragged where a sweep stopped early): the form ``pyclr.analyze``
-        takes for several runs.
-    """
-
-    runs: tuple
-
-    def __len__(self) -> int:
-        return len(self.runs)
-
-    def __iter__(self) -> Any:
-        return iter(self.runs)
-
-    def __getitem__(self, index: int) -> RangeTestResult:
-        return self.runs[index]
-
-    @property
-    def lrs(self) -> list:
-        return [r.lrs for r in self.runs]
-
-    @property
-    def losses(self) -> list:
-        return [r.losses for r in self.runs]
-
-    def analyze(self, **kwargs: Any) -> Any:
-        """``pyclr.analyze(self.lrs, self.losses, **kwargs)``: the median bounds in log-LR over
-        the sweeps with an ``ok`` verdict, their ``spread``, each sweep's analysis in ``runs``.
-        Sweeps that logged no point are left out (the reasons say so)."""
-        from dataclasses import replace
-
-        from .finder import analyze
-
-        kept = [r for r in self.runs if len(r.lrs)]
-        if not kept:
-            return _empty_analysis(f"None of the {len(self.runs)} sweeps logged a point.")
-        combined = analyze([r.lrs for r in kept], [r.losses for r in kept], **kwargs)
-        if len(kept) < len(self.runs):
-            note = f"{len(self.runs) - len(kept)} of {len(self.runs)} sweeps logged no points and were left out."
-            combined = replace(combined, reasons=tuple(combined.reasons) + (note,))
-        return combined
-
-    def to_schedule(self, *args: Any, **kwargs: Any) -> Schedule:
-        """A cyclical schedule from the combined bounds: ``self.analyze().to_schedule(...)``."""
-        return self.analyze().to_schedule(*args, **kwargs)
-
-    def save(self, path: str | os.PathLike) -> list:
-        """One CSV per sweep (``rt.csv`` gives ``rt_run0.csv``, ``rt_run1.csv``, ...); returns the
-        paths. ``pyclr analyze rt_run*.csv --combine`` analyses them together again."""
-        from .logs import sweep_paths
-
-        paths = sweep_paths(path, len(self.runs))
-        for run, target in zip(self.runs, paths):
-            run.save(target)
-        return paths
-
-    def to_dict(self) -> dict:
-        """JSON-safe: ``{"runs": [each sweep's to_dict()]}``."""
-        return {"runs": [r.to_dict() for r in self.runs]}
 
 
 def _grid(start_lr: float, end_lr: float, num_iter: int, step_mode: str) -> np.ndarray:

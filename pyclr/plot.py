@@ -35,7 +35,6 @@ Examples
 from __future__ import annotations
 
 import math
-import sys
 import textwrap
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union, cast
 
@@ -127,26 +126,17 @@ def _from_analysis(a: Any) -> list:
     return [(_arr(a.lrs), _arr(a.losses), _arr(a.lrs), _arr(a.smoothed))]
 
 
-def _range_test_types() -> tuple:
-    # an object can only be a RangeTestResult if pyclr.torch.range_test was imported: asking
-    # sys.modules keeps plotting an Analysis free of importing torch
-    module = sys.modules.get("pyclr.torch.range_test")
-    if module is None:
-        return ()
-    return module.RangeTestResult, module.RangeTestRuns
-
-
 def _as_test(obj: Any, name: str, label: str) -> _Test:
     from .finder import Analysis
+    from .finder.range_result import RangeTestResult, RangeTestRuns
 
-    types = _range_test_types()
     if isinstance(obj, Analysis):
         return _Test(obj, _from_analysis(obj), label)
-    if types and isinstance(obj, types[0]):
+    if isinstance(obj, RangeTestResult):
         a = obj._analysis if obj._analysis is not None else obj.analyze()
         stop = obj.stop_reason if obj.stop_reason != "num_iter" else None
         return _Test(a, [(_arr(obj.lrs), _arr(obj.losses), _arr(a.lrs), _arr(a.smoothed))], label, stop)
-    if types and isinstance(obj, types[1]):
+    if isinstance(obj, RangeTestRuns):
         a = obj.analyze()
         # analyze() keeps runs[i] for sweep i, also for a sweep that logged nothing
         per = a.runs if len(a.runs) == len(obj.runs) else [None] * len(obj.runs)
@@ -157,7 +147,7 @@ def _as_test(obj: Any, name: str, label: str) -> _Test:
     if hasattr(obj, "lrs") and hasattr(obj, "losses"):  # a log from pyclr.load_log, say
         hint = "; to draw a log, pass pyclr.analyze(log.lrs, log.losses)"
     raise TypeError(
-        f"Expected a pyclr.Analysis, a pyclr.torch RangeTestResult or RangeTestRuns (or a list of them) for "
+        f"Expected a pyclr.Analysis, a RangeTestResult or RangeTestRuns (or a list of them) for "
         f"{name}, but got {obj!r:.80} of type {type(obj).__name__}{hint}")
 
 
