@@ -46,7 +46,7 @@ if not str(getattr(keras, "__version__", "0")).startswith("3."):  # pragma: no c
 
 from . import _validate as V
 from .finder.range_result import RangeTestResult, RangeTestRuns
-from .finder.stop import StopRule
+from .finder.sweep import StopRule, check_stop, check_sweep, lr_grid
 from .schedules.base import Schedule
 
 __all__ = ["KerasSchedule", "CyclicLR", "LRFinder", "range_test", "RangeTestResult", "RangeTestRuns"]
@@ -369,14 +369,6 @@ class _State:
             variable.assign(value)
 
 
-def _grid(start_lr: float, end_lr: float, num_iter: int, step_mode: str) -> np.ndarray:
-    # torch-lr-finder's grid, as pyclr.torch.range_test: it reaches end_lr
-    k = np.arange(num_iter, dtype=np.float64) / (num_iter - 1)
-    if step_mode == "exp":
-        return start_lr * (end_lr / start_lr) ** k
-    return start_lr + k * (end_lr - start_lr)
-
-
 class LRFinder(keras.callbacks.Callback):
     r"""The LR range test as a callback: pass it to ``model.fit`` (or call :func:`range_test`).
 
@@ -435,16 +427,8 @@ class LRFinder(keras.callbacks.Callback):
                  step_mode: str = "exp", diverge_th: float = 4.0, smooth_beta: float = 0.98,
                  restore: bool = True):
         super().__init__()
-        self.start_lr = V.positive("start_lr", start_lr)
-        self.end_lr = V.positive("end_lr", end_lr)
-        if self.end_lr <= self.start_lr:
-            raise ValueError(f"Expected end_lr > start_lr, but got start_lr={start_lr!r}, end_lr={end_lr!r}")
-        self.num_iter = V.int_at_least("num_iter", num_iter, 2)
-        self.step_mode = V.choice("step_mode", step_mode, ("exp", "linear"))
-        self.diverge_th = V.positive("diverge_th", diverge_th)
-        if self.diverge_th <= 1:
-            raise ValueError(f"Expected diverge_th > 1, but got {diverge_th!r}")
-        self.smooth_beta = V.in_range("smooth_beta", smooth_beta, 0.0, 1.0, high_open=True)
+        self.start_lr, self.end_lr, self.num_iter, self.step_mode = check_sweep(start_lr, end_lr, num_iter, step_mode)
+        self.diverge_th, self.smooth_beta = check_stop(diverge_th, smooth_beta)
         self.restore = V.boolean("restore", restore)
         self.result: RangeTestResult | None = None
         self._active = False
@@ -460,7 +444,7 @@ class LRFinder(keras.callbacks.Callback):
             raise ValueError(f"{who}: the model has no loss to track; compile it with a loss (model.compile(loss=...))")
         self._lr_var = _lr_variable(who, optimizer)
         self._lr_dtype = _numpy_dtype(self._lr_var)
-        self._grid = _grid(self.start_lr, self.end_lr, self.num_iter, self.step_mode)
+        self._grid = lr_grid(self.start_lr, self.end_lr, self.num_iter, self.step_mode)
         self._lrs_used = np.asarray(self._grid, dtype=self._lr_dtype).astype(np.float64)
         self._losses: list[float] = []
         self._rule = StopRule(self.smooth_beta, self.diverge_th)

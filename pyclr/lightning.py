@@ -38,6 +38,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess by th
     ) from exc
 
 from pyclr import _validate as V
+from pyclr.finder.sweep import check_stop, check_sweep
 from pyclr.torch._params import DEFAULT_CHUNK, check_optimizer, check_schedule, momentum_targets
 from pyclr.torch.range_test import SWEEP_ITER, _default_batch_fn, range_test
 from pyclr.torch.scheduler import ScheduledLR
@@ -338,16 +339,9 @@ class RangeTest(L.Callback):
         progress: bool | None = None,
     ) -> None:
         super().__init__()
-        self.start_lr = V.positive("start_lr", start_lr)
-        self.end_lr = V.positive("end_lr", end_lr)
-        if self.end_lr <= self.start_lr:
-            raise ValueError(f"Expected end_lr > start_lr, but got start_lr={start_lr!r}, end_lr={end_lr!r}")
-        self.num_iter = V.int_at_least("num_iter", num_iter, 2)
+        self.start_lr, self.end_lr, self.num_iter, self.step_mode = check_sweep(start_lr, end_lr, num_iter, step_mode)
         self.sweep_iter = None if sweep_iter is None else V.int_at_least("sweep_iter", sweep_iter, 2)
-        self.step_mode = V.choice("step_mode", step_mode, ("exp", "linear"))
-        self.diverge_th = V.positive("diverge_th", diverge_th)
-        if self.diverge_th <= 1:
-            raise ValueError(f"Expected diverge_th > 1, but got {diverge_th!r}")
+        self.diverge_th = check_stop(diverge_th, 0.98)[0]  # range_test's smooth_beta, which this callback keeps
         if criterion is not None and not callable(criterion):
             raise TypeError(f"Expected a callable or None for criterion, but got {criterion!r}")
         if batch_fn is not None:

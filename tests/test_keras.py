@@ -384,7 +384,7 @@ def test_finder_stops_on_divergence_with_the_torch_rule(regression):
     else:
         assert not np.isfinite(res.losses[-1]) and np.all(np.isfinite(res.losses[:-1]))
     _assert_same_state(before, model)
-    from pyclr.finder.stop import StopRule  # the rule pyclr.torch.range_test stops by
+    from pyclr.finder.sweep import StopRule  # the rule pyclr.torch.range_test stops by
 
     rule = StopRule(0.98, 4.0)
     reasons = [rule.add(v) for v in res.losses.tolist()]

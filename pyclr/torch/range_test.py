@@ -10,8 +10,8 @@ import numpy as np
 import torch
 
 from pyclr.finder.range_result import RangeTestResult, RangeTestRuns
-from pyclr.finder.stop import StopRule
-from pyclr._validate import boolean, choice, in_range, int_at_least, positive
+from pyclr.finder.sweep import StopRule, check_stop, check_sweep, lr_grid
+from pyclr._validate import boolean, choice, int_at_least, positive
 from pyclr.torch._snapshot import Snapshot
 
 __all__ = ["range_test", "RangeTestResult", "RangeTestRuns", "SWEEP_ITER"]
@@ -319,17 +319,9 @@ def range_test(
             f"{who}: val_loader is a one-shot iterator ({type(val_loader).__name__}), but it is evaluated in "
             "full after every step; pass a re-iterable val_loader (a DataLoader, a list)"
         )
-    start_lr = positive("start_lr", start_lr)
-    end_lr = positive("end_lr", end_lr)
-    if end_lr <= start_lr:
-        raise ValueError(f"Expected end_lr > start_lr, but got start_lr={start_lr!r}, end_lr={end_lr!r}")
-    num_iter = int_at_least("num_iter", num_iter, 2)
-    step_mode = choice("step_mode", step_mode, ("exp", "linear"))
+    start_lr, end_lr, num_iter, step_mode = check_sweep(start_lr, end_lr, num_iter, step_mode)
     accumulation_steps = int_at_least("accumulation_steps", accumulation_steps, 1)
-    diverge_th = positive("diverge_th", diverge_th)
-    if diverge_th <= 1:
-        raise ValueError(f"Expected diverge_th > 1, but got {diverge_th!r}")
-    smooth_beta = in_range("smooth_beta", smooth_beta, 0.0, 1.0, high_open=True)
+    diverge_th, smooth_beta = check_stop(diverge_th, smooth_beta)
     max_skipped = int_at_least("max_skipped", max_skipped, 1)
     if repeats is not None:
         repeats = int_at_least("repeats", repeats, 1)
@@ -379,11 +371,7 @@ def range_test(
     if progress is None:
         progress = rank == 0 and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
 
-    k = np.arange(per_sweep, dtype=np.float64) / (per_sweep - 1)
-    if step_mode == "exp":
-        grid = start_lr * (end_lr / start_lr) ** k
-    else:
-        grid = start_lr + k * (end_lr - start_lr)
+    grid = lr_grid(start_lr, end_lr, per_sweep, step_mode)
     grid_list = grid.tolist()
 
     # Other pyclr schedule hooks on this optimizer would overwrite the sweep's LR;
