@@ -561,6 +561,14 @@ os.makedirs(sys.argv[2], exist_ok=True)
 with open(f"{sys.argv[2]}/result_{trainer.global_rank}.json", "w") as fh:  # one file a rank: stdout interleaves
     json.dump({"rank": trainer.global_rank, "base_lr": rt.analysis.base_lr, "max_lr": rt.analysis.max_lr,
                "used": model.used, "values": rt.schedule.values(len(model.used)).tolist(), "paths": rt.paths}, fh)
+# gloo's threads can abort the interpreter's own teardown once everything is written ("terminate
+# called without an active exception", seen once in CI after fit had finished): end the process
+# group, then leave without that teardown.
+import torch.distributed as dist
+if dist.is_initialized():
+    dist.destroy_process_group()
+sys.stdout.flush(); sys.stderr.flush()
+os._exit(0)
 """
 
 
