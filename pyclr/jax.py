@@ -37,8 +37,9 @@ def _import_jax() -> Any:
     try:
         import jax
         import jax.numpy  # noqa: F401  (jax.numpy is a submodule: make sure it loads)
-    except ImportError as exc:
-        raise ImportError(f"pyclr.jax needs jax: {_INSTALL} (or pip install jax optax)") from exc
+    except ImportError as exc:  # ModuleNotFoundError where jax is missing, as pytest.importorskip expects
+        error = ModuleNotFoundError if isinstance(exc, ModuleNotFoundError) else ImportError
+        raise error(f"pyclr.jax needs jax: {_INSTALL} (or pip install jax optax)", name=exc.name) from exc
     return jax
 
 

@@ -29,9 +29,9 @@ try:
     import keras
     from keras import ops
 except ImportError as _exc:  # pragma: no cover - exercised in a subprocess by the tests
-    if getattr(_exc, "name", None) in (None, "keras"):
-        raise ImportError(
-            "pyclr.keras needs Keras 3 and one of its backends: pip install 'pyclr-lr[keras]'"
+    if getattr(_exc, "name", None) in (None, "keras"):  # not installed: ModuleNotFoundError, as importorskip expects
+        raise ModuleNotFoundError(
+            "pyclr.keras needs Keras 3 and one of its backends: pip install 'pyclr-lr[keras]'", name="keras"
         ) from _exc
     raise ImportError(
         f"Keras could not load its backend ({_exc}); set KERAS_BACKEND to an installed backend "

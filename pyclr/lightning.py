@@ -33,8 +33,10 @@ try:
     from lightning.pytorch.utilities.rank_zero import rank_zero_info, rank_zero_warn
     from lightning.pytorch.utilities.types import LRSchedulerConfig
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess by the tests
-    raise ImportError(
-        f"pyclr.lightning needs PyTorch Lightning (the 'lightning' package): {_INSTALL} ({exc})"
+    # ModuleNotFoundError where a package is missing, as pytest.importorskip expects
+    _error = ModuleNotFoundError if isinstance(exc, ModuleNotFoundError) else ImportError
+    raise _error(
+        f"pyclr.lightning needs PyTorch Lightning (the 'lightning' package): {_INSTALL} ({exc})", name=exc.name
     ) from exc
 
 from pyclr import _validate as V

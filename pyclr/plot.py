@@ -72,8 +72,9 @@ def _matplotlib():
     try:
         from matplotlib.axes import Axes
         from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise ImportError(f"pyclr.plot needs matplotlib: {_INSTALL} (or pip install matplotlib)") from exc
+    except ImportError as exc:  # ModuleNotFoundError where matplotlib is missing, as pytest.importorskip expects
+        error = ModuleNotFoundError if isinstance(exc, ModuleNotFoundError) else ImportError
+        raise error(f"pyclr.plot needs matplotlib: {_INSTALL} (or pip install matplotlib)", name=exc.name) from exc
     return Figure, Axes
 
 
