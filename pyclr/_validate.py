@@ -23,6 +23,7 @@ __all__ = [
     "int_at_least",
     "float_list",
     "momentum_bounds",
+    "schedule",
 ]
 
 
@@ -103,6 +104,20 @@ def boolean(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise TypeError(f"Expected a bool for {name}, but got {_describe(value)} of type {type(value).__name__}")
     return bool(value)
+
+
+def schedule(name: str, value: Any, one_group: str = "") -> Any:
+    """``value`` if it is a pyclr schedule, else TypeError naming ``name``. With ``one_group`` (what
+    to do instead, for a caller that drives a single learning rate), a per-group schedule is a
+    ValueError."""
+    from .schedules.base import Schedule  # here, not at the top: the schedules import this module
+
+    if not isinstance(value, Schedule):
+        raise TypeError(f"Expected a pyclr schedule for {name}, but got {value!r:.80} of type {type(value).__name__}")
+    if one_group and value.groups is not None:
+        raise ValueError(f"Expected a single-group schedule for {name}, but got one with {value.groups} groups: "
+                         f"{one_group}")
+    return value
 
 
 def momentum_bounds(base_momentum: Any, max_momentum: Any) -> tuple[float | None, float | None]:

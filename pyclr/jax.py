@@ -61,16 +61,6 @@ def _resolve_dtype(jax: Any, dtype: Any) -> np.dtype:
     return resolved
 
 
-def _check_schedule(schedule: Any) -> Schedule:
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"Expected a pyclr schedule for schedule, but got {schedule!r} of type {type(schedule).__name__}")
-    if schedule.groups is not None:
-        raise ValueError(f"Expected a single-group schedule for schedule, but got one with {schedule.groups} groups: "
-                         "build one optax_schedule per group (schedule.schedules[g]) and combine them with "
-                         "optax.multi_transform")
-    return schedule
-
-
 def _check_n(n: Any) -> int:
     n = v.int_at_least("n", n, 1)
     if n > MAX_STEPS:
@@ -128,7 +118,8 @@ class OptaxSchedule:
     """
 
     def __init__(self, schedule: Schedule, n: int, *, channel: str = "lr", dtype: Any = None) -> None:
-        schedule = _check_schedule(schedule)
+        schedule = v.schedule("schedule", schedule, one_group="build one optax_schedule per group (schedule.schedules[g]) "
+                                                           "and combine them with optax.multi_transform")
         n = _check_n(n)
         channel = v.choice("channel", channel, ("lr", "momentum"))
         if channel == "momentum" and not schedule.has_momentum:

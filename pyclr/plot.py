@@ -498,15 +498,6 @@ def _inside(points: Any, n: int) -> np.ndarray:
     return np.unique(points[(points > 0) & (points < n)])
 
 
-def _check_schedule(s: Any, name: str) -> Any:
-    from .schedules import Schedule
-
-    if not isinstance(s, Schedule):
-        raise TypeError(f"Expected a pyclr schedule (such as pyclr.cyclic(...)) for {name}, "
-                        f"but got {s!r:.80} of type {type(s).__name__}")
-    return s
-
-
 def cycle_boundaries(schedule: Schedule, n: int) -> np.ndarray:
     """The steps in ``1 .. n-1`` at which a new cycle of ``schedule`` begins.
 
@@ -548,7 +539,7 @@ def cycle_boundaries(schedule: Schedule, n: int) -> np.ndarray:
     >>> cycle_boundaries(pyclr.one_cycle(0.1, 50), 80).tolist()
     [50.0]
     """
-    schedule = _check_schedule(schedule, "schedule")
+    schedule = V.schedule("schedule", schedule)
     n = V.int_at_least("n", n, 1)
     # without a limit there is always a list (None only says "more than the limit")
     return cast(np.ndarray, _boundaries(schedule, n, None))
@@ -684,9 +675,9 @@ def plot_schedule(schedule_or_list: Union[Schedule, Sequence[Schedule]], n: int,
         if not schedule_or_list:
             raise ValueError(f"Expected at least one schedule in {name}, "
                              f"but got an empty {type(schedule_or_list).__name__}")
-        schedules = [_check_schedule(s, f"{name}[{i}]") for i, s in enumerate(schedule_or_list)]
+        schedules = [V.schedule(f"{name}[{i}]", s) for i, s in enumerate(schedule_or_list)]
     else:
-        schedules = [_check_schedule(schedule_or_list, name)]
+        schedules = [V.schedule(name, schedule_or_list)]
     n = V.int_at_least("n", n, 1)
     if n > MAX_STEPS:
         raise ValueError(f"Expected n of at most {MAX_STEPS:,} steps to draw, but got {n!r}")
